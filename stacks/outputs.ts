@@ -1,0 +1,45 @@
+// The shape of every stack's outputs. Validation, load and chaos tools read these (from
+// `pulumi stack output --json --show-secrets` or a file), so all targets export the same keys.
+
+export type Role = "nats" | "router" | "gateway" | "prometheus" | "alertmanager" | "grafana" | "blackbox" | "validation";
+
+/** How chaos tooling reaches one role's instances. */
+export interface ChaosTarget {
+  driver: "docker" | "process" | "kubernetes" | "ssm";
+  /** docker: container names. */
+  containers?: string[];
+  /** docker: networks the containers are attached to. */
+  networks?: string[];
+  /** docker: named volumes (e.g. JetStream storage). */
+  volumes?: string[];
+  /** process: PIDs. */
+  pids?: number[];
+  /** kubernetes: namespace and label selector; ssm: instance ids and region. */
+  namespace?: string;
+  selector?: string;
+  instanceIds?: string[];
+  region?: string;
+}
+
+export interface StackOutputs {
+  target: "docker" | "aws" | "kubernetes";
+  stack: string;
+  /** Gateway base URL reachable from where validation runs (127.0.0.1 on the docker target). */
+  gatewayUrl: string;
+  /** NATS URL as services inside the environment see it (e.g. nats://nats-0:4222). */
+  natsUrl: string;
+  /** NATS URLs reachable from the host that ran `pulumi up` (docker: container IPs on the stack network). */
+  natsHostUrls: string[];
+  natsUser: string;
+  natsPassword: string;
+  /** NATS monitoring (HTTP) endpoints reachable from the host. */
+  natsMonitorUrls: string[];
+  prometheusUrl?: string;
+  alertmanagerUrl?: string;
+  grafanaUrl?: string;
+  /** Router metrics/health endpoints reachable from the host. */
+  routerMetricsUrls: string[];
+  chaosTargets: Partial<Record<Role, ChaosTarget>>;
+  /** Result of the one-shot smoke test run at the end of `up`. */
+  validation?: { exitCode: number; logTail: string };
+}
