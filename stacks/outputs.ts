@@ -1,7 +1,8 @@
 // The shape of every stack's outputs. Validation, load and chaos tools read these (from
 // `pulumi stack output --json --show-secrets` or a file), so all targets export the same keys.
 
-export type Role = "nats" | "router" | "gateway" | "prometheus" | "alertmanager" | "grafana" | "blackbox" | "validation";
+export type Role =
+  "nats" | "router" | "gateway" | "prometheus" | "alertmanager" | "grafana" | "blackbox" | "validation";
 
 /** How chaos tooling reaches one role's instances. */
 export interface ChaosTarget {

@@ -132,6 +132,20 @@ export interface FaultSpec {
   raw_reply?: string;
   /** Force the backpressure status (for scenario 5). */
   backpressure?: "ok" | "warning" | "active";
+  /** Providers that fail when chosen (drives the circuit breakers). */
+  fail_providers?: string[];
   /** Clear all faults. */
   clear?: boolean;
 }
+
+/**
+ * The intake subject for one message: `beamline.router.v1.intake.<base64url(message_id)>`. Encoding the
+ * id into the subject lets the router find an accepted-but-undecided message (status `pending`) with a
+ * direct last-by-subject lookup, and keeps arbitrary ids from breaking subject syntax.
+ */
+export function intakeSubject(messageId: string): string {
+  return `${SUBJECTS.intakePrefix}.${Buffer.from(messageId, "utf8").toString("base64url")}`;
+}
+
+/** How long JetStream remembers a `Nats-Msg-Id` for de-duplication. */
+export const INTAKE_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;

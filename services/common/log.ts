@@ -21,7 +21,14 @@ export function createLogger(
   const min = order[level] ?? order.info;
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < min) return;
-    const rec: Record<string, unknown> = { ts: new Date().toISOString(), level: lvl, service, msg, ...base, ...fields };
+    const rec: Record<string, unknown> = {
+      ts: new Date().toISOString(),
+      level: lvl,
+      service,
+      msg,
+      ...base,
+      ...fields,
+    };
     if (rec.err instanceof Error) rec.err = { name: rec.err.name, message: rec.err.message };
     write(JSON.stringify(rec) + "\n");
   };

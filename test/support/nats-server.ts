@@ -45,14 +45,28 @@ export class NatsServer {
     if (!this.port) this.port = await freePort();
     if (!this.monitorPort) this.monitorPort = await freePort();
     const bin = process.env.NATS_SERVER_BIN ?? "nats-server";
-    const args = ["-a", "127.0.0.1", "-p", String(this.port), "-m", String(this.monitorPort), "-js", "-sd", this.storeDir];
+    const args = [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(this.port),
+      "-m",
+      String(this.monitorPort),
+      "-js",
+      "-sd",
+      this.storeDir,
+    ];
     if (this.opts.user) args.push("--user", this.opts.user, "--pass", this.opts.password ?? "");
     args.push(...(this.opts.args ?? []));
     this.proc = new ManagedProcess("nats-server", bin, args);
     try {
-      await waitFor("nats-server /healthz", async () => this.proc!.running && httpOk(`${this.monitorUrl}/healthz`), {
-        timeoutMs: 10000,
-      });
+      await waitFor(
+        "nats-server /healthz",
+        async () => this.proc!.running && httpOk(`${this.monitorUrl}/healthz`),
+        {
+          timeoutMs: 10000,
+        },
+      );
     } catch (e) {
       throw new Error(`${(e as Error).message}\nnats-server output:\n${this.proc.output()}`);
     }

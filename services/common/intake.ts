@@ -1,0 +1,31 @@
+// The durable intake stream, created idempotently by whichever service starts first (gateway or router)
+// with identical settings, so start order does not matter.
+import { JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy, nanos } from "nats";
+import { INTAKE_DUPLICATE_WINDOW_MS, INTAKE_STREAM, INTAKE_SUBJECTS } from "./contract";
+
+export async function ensureIntakeStream(jsm: JetStreamManager, replicas = 1): Promise<void> {
+  const config = {
+    name: INTAKE_STREAM,
+    subjects: [INTAKE_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    duplicate_window: nanos(INTAKE_DUPLICATE_WINDOW_MS),
+    max_age: nanos(24 * 60 * 60 * 1000),
+    // One message per subject (= per message id) is enough for pending lookups.
+    max_msgs_per_subject: 1,
+  };
+  try {
+    await jsm.streams.info(INTAKE_STREAM);
+  } catch {
+    try {
+      await jsm.streams.add(config);
+    } catch (e) {
+      // Lost a creation race with the other service: fine if it exists now.
+      await jsm.streams.info(INTAKE_STREAM).catch(() => {
+        throw e;
+      });
+    }
+  }
+}
