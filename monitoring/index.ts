@@ -8,6 +8,40 @@ export interface RenderedFile {
   content: string;
 }
 
+/** One scrape job in prometheus.yml. Job names are the ones alert rules rely on (see SCRAPE_JOBS). */
+export interface ScrapeTarget {
+  job: string;
+  targets: string[];
+  metricsPath?: string;
+  /** For blackbox probes: the module, and the exporter address that performs the probe. */
+  probe?: { module: string; exporter: string };
+}
+
+export interface PrometheusConfigOptions {
+  scrapeIntervalSeconds: number;
+  evaluationIntervalSeconds: number;
+  targets: ScrapeTarget[];
+  alertmanagers: string[];
+  /** Paths (as Prometheus sees them) of rule files, globs allowed. */
+  ruleFiles: string[];
+  externalLabels?: Record<string, string>;
+}
+
+/** Job names the generated alerts select on; components must scrape with exactly these. */
+export const SCRAPE_JOBS = {
+  gateway: "gateway",
+  router: "router",
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+  natsProbe: "blackbox-nats",
+  gatewayProbe: "blackbox-gateway",
+} as const;
+
+/** prometheus.yml */
+export function renderPrometheusConfig(_opts: PrometheusConfigOptions): string {
+  return "global: {}\n";
+}
+
 /** Prometheus rule files (recording rules and alerts) generated from the SLOs and alert definitions. */
 export function renderRuleFiles(): RenderedFile[] {
   return [];
