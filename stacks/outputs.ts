@@ -13,8 +13,9 @@ export interface ChaosTarget {
   networks?: string[];
   /** docker: named volumes (e.g. JetStream storage). */
   volumes?: string[];
-  /** process: PIDs. */
+  /** process: PIDs, and how to start each instance again (same index) after a kill. */
   pids?: number[];
+  commands?: { cmd: string; args: string[]; env?: Record<string, string>; cwd?: string }[];
   /** kubernetes: namespace and label selector; ssm: instance ids and region. */
   namespace?: string;
   selector?: string;
