@@ -1,0 +1,349 @@
+// Docker driver: faults through the Docker Engine API (dockerode) on the containers, networks and volumes
+// named in outputs.chaosTargets. It never touches anything not listed there.
+//
+// Link impairment runs `tc`/`iptables` from the host inside the container's network namespace
+// (`nsenter -t <pid> -n`), which has the same effect as a netem helper container sharing that namespace
+// but needs no image with iproute2 (nothing can be pulled in CI). It therefore needs the driver to run
+// on the Docker host as root. Delay needs the kernel's sch_netem; loss falls back to an iptables
+// `statistic` DROP rule when netem is missing.
+import Docker from "dockerode";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
+import type { ChaosDriver, DriverCapability, InstanceRef, LinkImpairment, ResourceLimits } from "./types";
+
+const run = promisify(execFile);
+const RULE_COMMENT = "pg-chaos-loss";
+
+interface SavedEndpoint {
+  network: string;
+  aliases?: string[];
+  ipv4?: string;
+}
+
+export class DockerDriver implements ChaosDriver {
+  readonly name = "docker" as const;
+  private readonly docker: Docker;
+  /** Endpoints removed by disconnect(), per container, so reconnect() restores aliases and IPs. */
+  private readonly detached = new Map<string, SavedEndpoint[]>();
+  /** Limits before the first squeeze, per container. */
+  private readonly declaredLimits = new Map<
+    string,
+    { NanoCpus: number; Memory: number; MemorySwap: number }
+  >();
+  private caps?: Set<DriverCapability>;
+
+  constructor(
+    private readonly outputs: StackOutputs,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? new Docker();
+  }
+
+  private target(role: Role): ChaosTarget & { containers: string[] } {
+    const t = this.outputs.chaosTargets[role];
+    if (!t || t.driver !== "docker" || !t.containers) {
+      throw new Error(`docker driver: outputs.chaosTargets.${role} has no docker containers`);
+    }
+    return t as ChaosTarget & { containers: string[] };
+  }
+
+  private names(ref: InstanceRef): string[] {
+    const all = this.target(ref.role).containers;
+    if (ref.index === undefined) return all;
+    if (!Number.isInteger(ref.index) || ref.index < 0 || ref.index >= all.length) {
+      throw new Error(
+        `docker driver: ${ref.role} has ${all.length} container(s), index ${ref.index} is out of range`,
+      );
+    }
+    return [all[ref.index]];
+  }
+
+  count(role: Role): number {
+    return this.outputs.chaosTargets[role]?.containers?.length ?? 0;
+  }
+
+  private async each(
+    ref: InstanceRef,
+    fn: (c: Docker.Container, name: string) => Promise<unknown>,
+  ): Promise<void> {
+    await Promise.all(this.names(ref).map((n) => fn(this.docker.getContainer(n), n)));
+  }
+
+  private async waitState(
+    name: string,
+    want: (s: Docker.ContainerInspectInfo["State"]) => boolean,
+    what: string,
+  ) {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const s = (await this.docker.getContainer(name).inspect()).State;
+      if (want(s)) return;
+      if (Date.now() > deadline) throw new Error(`docker driver: ${name} did not become ${what} within 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async kill(ref: InstanceRef, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    await this.each(ref, async (c, n) => {
+      const s = (await c.inspect()).State;
+      if (!s.Running) return;
+      if (s.Paused) await c.unpause();
+      await c.kill({ signal });
+      await this.waitState(n, (st) => !st.Running, "stopped");
+    });
+  }
+
+  async start(ref: InstanceRef): Promise<void> {
+    await this.each(ref, async (c, n) => {
+      const s = (await c.inspect()).State;
+      if (s.Paused) await c.unpause();
+      else if (!s.Running) await c.start();
+      await this.waitState(n, (st) => st.Running && !st.Paused, "running");
+    });
+  }
+
+  async restart(ref: InstanceRef): Promise<void> {
+    await this.each(ref, async (c, n) => {
+      await c.restart({ t: 5 });
+      await this.waitState(n, (st) => st.Running && !st.Paused, "running");
+    });
+  }
+
+  async pause(ref: InstanceRef): Promise<void> {
+    await this.each(ref, (c) => c.pause());
+  }
+
+  async unpause(ref: InstanceRef): Promise<void> {
+    await this.each(ref, async (c) => {
+      if ((await c.inspect()).State.Paused) await c.unpause();
+    });
+  }
+
+  /** Disconnects the container from every stack network (outputs.chaosTargets[role].networks). */
+  async disconnect(ref: InstanceRef): Promise<void> {
+    const stackNets = new Set(this.target(ref.role).networks ?? []);
+    if (stackNets.size === 0)
+      throw new Error(`docker driver: outputs.chaosTargets.${ref.role}.networks is empty`);
+    await this.each(ref, async (c, n) => {
+      const info = await c.inspect();
+      const saved: SavedEndpoint[] = this.detached.get(n) ?? [];
+      for (const [net, ep] of Object.entries(info.NetworkSettings.Networks)) {
+        if (!stackNets.has(net)) continue;
+        // Docker adds the short container id as an alias itself; keep only declared ones.
+        const aliases = (ep.Aliases ?? []).filter((a: string) => !info.Id.startsWith(a));
+        saved.push({ network: net, aliases, ipv4: ep.IPAMConfig?.IPv4Address || undefined });
+        await this.docker.getNetwork(net).disconnect({ Container: n, Force: true });
+      }
+      this.detached.set(n, saved);
+    });
+  }
+
+  async reconnect(ref: InstanceRef): Promise<void> {
+    await this.each(ref, async (c, n) => {
+      for (const ep of this.detached.get(n) ?? []) {
+        await this.docker.getNetwork(ep.network).connect({
+          Container: n,
+          EndpointConfig: { Aliases: ep.aliases, IPAMConfig: ep.ipv4 ? { IPv4Address: ep.ipv4 } : undefined },
+        });
+      }
+      this.detached.delete(n);
+    });
+  }
+
+  async squeeze(ref: InstanceRef, limits: ResourceLimits | undefined): Promise<void> {
+    await this.each(ref, async (c, n) => {
+      if (!this.declaredLimits.has(n)) {
+        const h = (await c.inspect()).HostConfig;
+        this.declaredLimits.set(n, {
+          NanoCpus: h.NanoCpus ?? 0,
+          Memory: h.Memory ?? 0,
+          MemorySwap: h.MemorySwap ?? 0,
+        });
+      }
+      const declared = this.declaredLimits.get(n)!;
+      if (limits === undefined) {
+        // Docker treats 0 as "unchanged" in an update, so an unlimited declared value is restored as
+        // -1 (swap) and a limit far above any host (memory) – recorded in the journal as restored.
+        await c.update({
+          NanoCpus: declared.NanoCpus || (await this.hostCpus()) * 1e9,
+          Memory: declared.Memory || 1024 ** 4,
+          MemorySwap: declared.Memory ? declared.MemorySwap : -1,
+        });
+        this.declaredLimits.delete(n);
+        return;
+      }
+      const upd: Record<string, number> = {};
+      if (limits.cpus !== undefined) upd.NanoCpus = Math.round(limits.cpus * 1e9);
+      if (limits.memoryBytes !== undefined) {
+        upd.Memory = limits.memoryBytes;
+        upd.MemorySwap = limits.memoryBytes; // no swap: a memory squeeze must bite
+      }
+      await c.update(upd);
+    });
+  }
+
+  private async hostCpus(): Promise<number> {
+    return (await this.docker.info()).NCPU as number;
+  }
+
+  private async nsenter(name: string, cmd: string[]): Promise<string> {
+    const pid = (await this.docker.getContainer(name).inspect()).State.Pid;
+    if (!pid) throw new Error(`docker driver: ${name} is not running; cannot change its link`);
+    const { stdout } = await run("nsenter", ["-t", String(pid), "-n", ...cmd]);
+    return stdout;
+  }
+
+  private async interfaces(name: string): Promise<string[]> {
+    const out = await this.nsenter(name, ["ip", "-o", "link", "show"]);
+    return out
+      .split("\n")
+      .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1])
+      .filter((i): i is string => !!i && i !== "lo");
+  }
+
+  async impairLink(ref: InstanceRef, impairment: LinkImpairment | undefined): Promise<void> {
+    const caps = await this.capabilities();
+    await this.each(ref, async (_c, n) => {
+      for (const dev of await this.interfaces(n)) {
+        if (impairment === undefined) {
+          await this.nsenter(n, ["tc", "qdisc", "del", "dev", dev, "root"]).catch(() => undefined);
+          continue;
+        }
+        if (caps.has("link-delay")) {
+          const args = ["tc", "qdisc", "replace", "dev", dev, "root", "netem"];
+          if (impairment.delayMs) args.push("delay", `${impairment.delayMs}ms`);
+          if (impairment.lossPercent) args.push("loss", `${impairment.lossPercent}%`);
+          await this.nsenter(n, args);
+        } else if (impairment.delayMs) {
+          throw new Error("docker driver: latency needs the kernel's sch_netem qdisc, which this host lacks");
+        }
+      }
+      if (!caps.has("link-delay")) {
+        // Loss without netem: a random-drop rule on both directions of the container's namespace.
+        for (const chain of ["INPUT", "OUTPUT"]) {
+          const rule = ["-m", "statistic", "--mode", "random", "--probability"];
+          const listed = await this.nsenter(n, ["iptables", "-S", chain]);
+          for (const line of listed.split("\n").filter((l) => l.includes(RULE_COMMENT))) {
+            await this.nsenter(n, [
+              "iptables",
+              ...line
+                .replace(/^-A/, "-D")
+                .split(/\s+/)
+                .map((s) => s.replace(/"/g, "")),
+            ]);
+          }
+          if (impairment?.lossPercent) {
+            const p = String(impairment.lossPercent / 100);
+            await this.nsenter(n, [
+              "iptables",
+              "-A",
+              chain,
+              ...rule,
+              p,
+              "-m",
+              "comment",
+              "--comment",
+              RULE_COMMENT,
+              "-j",
+              "DROP",
+            ]);
+          }
+        }
+      }
+    });
+  }
+
+  /** Removes the container and creates it again from its own definition; named volumes survive. */
+  async recreate(ref: InstanceRef): Promise<void> {
+    for (const n of this.names(ref)) {
+      const c = this.docker.getContainer(n);
+      const info = await c.inspect();
+      const nets = Object.entries(info.NetworkSettings.Networks);
+      await c.remove({ force: true });
+      const [first, ...rest] = nets;
+      const endpoint = ([, ep]: [string, Docker.NetworkInfo]) => ({
+        Aliases: (ep.Aliases ?? []).filter((a: string) => !info.Id.startsWith(a)),
+        IPAMConfig: ep.IPAMConfig ?? undefined,
+      });
+      const created = await this.docker.createContainer({
+        name: n,
+        ...info.Config,
+        HostConfig: info.HostConfig,
+        NetworkingConfig: first ? { EndpointsConfig: { [first[0]]: endpoint(first) } } : undefined,
+      });
+      for (const net of rest) {
+        await this.docker.getNetwork(net[0]).connect({ Container: n, EndpointConfig: endpoint(net) });
+      }
+      await created.start();
+      await this.waitState(n, (st) => st.Running, "running");
+    }
+  }
+
+  async capabilities(): Promise<Set<DriverCapability>> {
+    if (this.caps) return this.caps;
+    const caps = new Set<DriverCapability>(["partition", "squeeze", "recreate"]);
+    // Probe the kernel once: netem in a throwaway namespace of our own.
+    const ns = `pg-chaos-probe-${process.pid}`;
+    try {
+      await run("ip", ["netns", "add", ns]);
+      await run("ip", ["netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
+      const tc = await run("ip", [
+        "netns",
+        "exec",
+        ns,
+        "tc",
+        "qdisc",
+        "add",
+        "dev",
+        "lo",
+        "root",
+        "netem",
+        "delay",
+        "1ms",
+      ])
+        .then(() => true)
+        .catch(() => false);
+      if (tc) caps.add("link-delay");
+      const ipt = await run("ip", [
+        "netns",
+        "exec",
+        ns,
+        "iptables",
+        "-A",
+        "OUTPUT",
+        "-m",
+        "statistic",
+        "--mode",
+        "random",
+        "--probability",
+        "0.5",
+        "-j",
+        "DROP",
+      ])
+        .then(() => true)
+        .catch(() => false);
+      if (tc || ipt) caps.add("link-loss");
+    } catch {
+      // No `ip netns` (not root, or not on the Docker host): no link impairment.
+    } finally {
+      await run("ip", ["netns", "del", ns]).catch(() => undefined);
+    }
+    this.caps = caps;
+    return caps;
+  }
+
+  async running(role: Role): Promise<boolean[]> {
+    const names = this.outputs.chaosTargets[role]?.containers ?? [];
+    return Promise.all(
+      names.map(async (n) => {
+        try {
+          const s = (await this.docker.getContainer(n).inspect()).State;
+          return s.Running && !s.Paused;
+        } catch {
+          return false;
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,44 @@
+// Driver factory: picks the driver named by the stack's chaosTargets. The cloud targets register
+// `kubernetes` and `ssm` here (registerDriver) without touching the callers.
+import type { ChaosTarget, StackOutputs } from "../../stacks/outputs";
+import { DockerDriver } from "./docker";
+import { ProcessDriver } from "./process";
+import type { ChaosDriver } from "./types";
+
+export type DriverFactory = (outputs: StackOutputs) => ChaosDriver;
+type DriverName = ChaosTarget["driver"];
+
+const factories = new Map<DriverName, DriverFactory>([
+  ["docker", (o) => new DockerDriver(o)],
+  ["process", (o) => new ProcessDriver(o)],
+]);
+
+/** Adds (or replaces) the factory for a driver name. */
+export function registerDriver(name: DriverName, factory: DriverFactory): void {
+  factories.set(name, factory);
+}
+
+/** The single driver every chaos target of the stack names. Mixed drivers are a config error. */
+export function driverNameOf(outputs: StackOutputs): DriverName {
+  const names = new Set(Object.values(outputs.chaosTargets ?? {}).map((t) => t?.driver));
+  names.delete(undefined as unknown as DriverName);
+  if (names.size === 0)
+    throw new Error("outputs.chaosTargets is empty: the stack declares nothing chaos may touch");
+  if (names.size > 1) {
+    throw new Error(`outputs.chaosTargets mixes drivers (${[...names].join(", ")}); expected exactly one`);
+  }
+  return [...names][0];
+}
+
+export function createDriver(outputs: StackOutputs): ChaosDriver {
+  const name = driverNameOf(outputs);
+  const f = factories.get(name);
+  if (!f) {
+    throw new Error(
+      `outputs.chaosTargets uses driver "${name}", which has no implementation here (known: ${[...factories.keys()].join(", ")})`,
+    );
+  }
+  return f(outputs);
+}
+
+export type { ChaosDriver, InstanceRef } from "./types";
