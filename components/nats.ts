@@ -1,0 +1,168 @@
+// NatsCluster: 1 or 3 NATS servers with JetStream on named volumes, cluster routes between them, client
+// auth, the monitoring port and a health check. The server config is rendered by a pure function and
+// references the credentials as environment variables ($NATS_USER/$NATS_PASSWORD, which nats-server
+// resolves itself), so the uploaded file holds no secret and its changes stay readable in the preview.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Limits } from "../stacks/config";
+import { labels, limitArgs, wgetHealthcheck } from "./common";
+
+export const NATS_CLIENT_PORT = 4222;
+export const NATS_CLUSTER_PORT = 6222;
+export const NATS_MONITOR_PORT = 8222;
+export const NATS_CONFIG_PATH = "/etc/nats/nats.conf";
+export const NATS_STORE_DIR = "/data/jetstream";
+
+export interface NatsConfigOptions {
+  /** Unique server name (JetStream needs one per node), also its DNS alias on the stack network. */
+  serverName: string;
+  /** All node names of the cluster, this one included; one entry means no cluster block. */
+  nodes: string[];
+  clusterName: string;
+  /** JetStream file store limit, e.g. "1G". */
+  maxFileStore?: string;
+  /** Overrides for running the same config outside a container (tests on loopback). */
+  clientPort?: number;
+  monitorPort?: number;
+  clusterPort?: number;
+  storeDir?: string;
+  /** Listen address. Default 0.0.0.0 (all interfaces of the container). */
+  host?: string;
+}
+
+/** nats.conf for one node; deterministic (same input, same bytes). */
+export function renderNatsConfig(o: NatsConfigOptions): string {
+  const host = o.host ?? "0.0.0.0";
+  const lines = [
+    `# Rendered by components/nats.ts for ${o.serverName}; credentials come from the environment.`,
+    `server_name: ${o.serverName}`,
+    `listen: ${host}:${o.clientPort ?? NATS_CLIENT_PORT}`,
+    `http: ${host}:${o.monitorPort ?? NATS_MONITOR_PORT}`,
+    "",
+    "authorization {",
+    "  user: $NATS_USER",
+    "  password: $NATS_PASSWORD",
+    "}",
+    "",
+    "jetstream {",
+    `  store_dir: "${o.storeDir ?? NATS_STORE_DIR}"`,
+    `  max_file_store: ${o.maxFileStore ?? "1G"}`,
+    "}",
+  ];
+  if (o.nodes.length > 1) {
+    lines.push(
+      "",
+      "cluster {",
+      `  name: ${o.clusterName}`,
+      `  listen: ${host}:${o.clusterPort ?? NATS_CLUSTER_PORT}`,
+      "  routes: [",
+      ...o.nodes.filter((n) => n !== o.serverName).map((n) => `    nats-route://${n}:${NATS_CLUSTER_PORT}`),
+      "  ]",
+      "}",
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** DNS names (network aliases) of the nodes: nats-0, nats-1, ... */
+export function natsNodeNames(replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `nats-${i}`);
+}
+
+/** Client URL list as services inside the stack network use it (NATS_URL accepts a comma list). */
+export function natsClientUrl(replicas: number): string {
+  return natsNodeNames(replicas)
+    .map((n) => `nats://${n}:${NATS_CLIENT_PORT}`)
+    .join(",");
+}
+
+export interface NatsClusterArgs {
+  /** Stack name: labels and object names. */
+  stack: string;
+  /** Prefix of container and volume names, e.g. "pg-dev". */
+  namePrefix: string;
+  /** Docker network the nodes join (aliases nats-0..N). */
+  network: pulumi.Input<string>;
+  /** Image with nats-server on PATH (official nats images pass `nats-server ...` through their entrypoint). */
+  image: pulumi.Input<string>;
+  /** 1 (single node) or 3 (JetStream cluster). Default 1. */
+  replicas?: 1 | 3;
+  /** Client user. Default "beamline". */
+  user?: string;
+  /** Client password; keep it a secret Output. */
+  password: pulumi.Input<string>;
+  /** CPU and memory limits per node. */
+  limits: Limits;
+  /** Keep the JetStream volumes on `pulumi destroy` (retainOnDelete). Default false. */
+  retainVolumes?: boolean;
+  /** JetStream file store limit per node. Default "1G". */
+  maxFileStore?: string;
+}
+
+export class NatsCluster extends pulumi.ComponentResource {
+  public readonly containers: docker.Container[];
+  public readonly volumes: docker.Volume[];
+  /** Node aliases on the stack network, in order. */
+  public readonly nodeNames: string[];
+  public readonly containerNames: pulumi.Output<string[]>;
+  public readonly volumeNames: pulumi.Output<string[]>;
+
+  constructor(name: string, args: NatsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("proving-ground:components:NatsCluster", name, {}, opts);
+    const replicas = args.replicas ?? 1;
+    const user = args.user ?? "beamline";
+    this.nodeNames = natsNodeNames(replicas);
+    // Environment carrying the password: the whole list is a secret so it never shows in plain text.
+    const env = pulumi.secret(
+      pulumi.output(args.password).apply((p) => [`NATS_USER=${user}`, `NATS_PASSWORD=${p}`]),
+    );
+
+    this.volumes = [];
+    this.containers = [];
+    for (const node of this.nodeNames) {
+      // A separate volume resource: replacing the container (new image, new config) keeps the store.
+      const volume = new docker.Volume(
+        `${name}-${node.slice("nats-".length)}-data`,
+        { name: `${args.namePrefix}-${node}-data`, labels: labels(args.stack, "nats") },
+        { parent: this, retainOnDelete: args.retainVolumes ?? false },
+      );
+      const container = new docker.Container(
+        `${name}-${node.slice("nats-".length)}`,
+        {
+          name: `${args.namePrefix}-${node}`,
+          image: args.image,
+          command: ["nats-server", "--config", NATS_CONFIG_PATH],
+          envs: env,
+          uploads: [
+            {
+              file: NATS_CONFIG_PATH,
+              content: renderNatsConfig({
+                serverName: node,
+                nodes: this.nodeNames,
+                clusterName: `${args.namePrefix}-nats`,
+                maxFileStore: args.maxFileStore,
+              }),
+            },
+          ],
+          mounts: [{ type: "volume", source: volume.name, target: NATS_STORE_DIR }],
+          networksAdvanced: [{ name: args.network, aliases: [node] }],
+          // /healthz?js-enabled-only: healthy once this node serves clients with JetStream enabled,
+          // without waiting for the other nodes (they may be created after this one).
+          healthcheck: wgetHealthcheck(`http://127.0.0.1:${NATS_MONITOR_PORT}/healthz?js-enabled-only=true`),
+          wait: true,
+          waitTimeout: 120,
+          restart: "unless-stopped",
+          ...limitArgs(args.limits),
+          labels: labels(args.stack, "nats"),
+        },
+        // Fixed names: the old container must go before its replacement takes the name.
+        { parent: this, deleteBeforeReplace: true },
+      );
+      this.volumes.push(volume);
+      this.containers.push(container);
+    }
+    this.containerNames = pulumi.all(this.containers.map((c) => c.name));
+    this.volumeNames = pulumi.all(this.volumes.map((v) => v.name));
+    this.registerOutputs({ containerNames: this.containerNames, volumeNames: this.volumeNames });
+  }
+}

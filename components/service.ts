@@ -1,0 +1,166 @@
+// BeamlineService: the gateway or the router, from any image or built from the repo's Dockerfile, as
+// N replicas with env, limits, a Node-based health check and a restart policy. The environment is pure
+// (serviceEnv) and the password-bearing list is a secret as a whole.
+import * as dockerbuild from "@pulumi/docker-build";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import type { ImageSource, Limits } from "../stacks/config";
+import { labels, limitArgs, nodeHealthcheck } from "./common";
+
+export type ServiceKind = "gateway" | "router";
+
+/** Port each service listens on for HTTP (gateway API; router metrics and health). */
+export const SERVICE_PORTS: Record<ServiceKind, number> = { gateway: 8080, router: 9091 };
+
+/** Repository root: the build context of the service Dockerfiles (they copy dist/). */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+export interface ServiceEnvOptions {
+  kind: ServiceKind;
+  natsUrl: string;
+  natsUser: string;
+  /** Gateway: how long to wait for the router. */
+  requestTimeoutMs?: number;
+  /** Router: accept fault-injection control messages (tests only). */
+  faultsEnabled?: boolean;
+  /** JetStream stream replicas the service creates the intake stream with. */
+  streamReplicas?: number;
+  /** Extra "NAME=value" entries from config; later entries win in docker, so they override defaults. */
+  extra?: string[];
+}
+
+/** The service's environment without the password (that one is appended as a secret). Deterministic. */
+export function serviceEnv(o: ServiceEnvOptions): string[] {
+  const env = [`NATS_URL=${o.natsUrl}`, `NATS_USER=${o.natsUser}`];
+  if (o.streamReplicas !== undefined) env.push(`NATS_STREAM_REPLICAS=${o.streamReplicas}`);
+  if (o.kind === "gateway") {
+    env.push(`GATEWAY_PORT=${SERVICE_PORTS.gateway}`);
+    env.push(`ROUTER_REQUEST_TIMEOUT_MS=${o.requestTimeoutMs ?? 5000}`);
+  } else {
+    env.push(`ROUTER_METRICS_PORT=${SERVICE_PORTS.router}`);
+    env.push(`ROUTER_FAULTS_ENABLED=${o.faultsEnabled ? "true" : "false"}`);
+  }
+  return [...env, ...(o.extra ?? [])];
+}
+
+/** Network aliases of the replicas: gateway-0, gateway-1, ... */
+export function replicaNames(kind: ServiceKind, replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `${kind}-${i}`);
+}
+
+export interface BeamlineServiceArgs {
+  kind: ServiceKind;
+  stack: string;
+  /** Prefix of container names, e.g. "pg-dev". */
+  namePrefix: string;
+  network: pulumi.Input<string>;
+  /** An existing image, or a build of `dockerfile` (relative to the repo root) with BASE_IMAGE. */
+  image: ImageSource;
+  /** Replicas (containers gateway-0..N-1). Default 1. */
+  replicas?: number;
+  limits: Limits;
+  natsUrl: string;
+  natsUser: string;
+  /** Secret; appended to the env as NATS_PASSWORD. */
+  natsPassword: pulumi.Input<string>;
+  requestTimeoutMs?: number;
+  faultsEnabled?: boolean;
+  streamReplicas?: number;
+  extraEnv?: string[];
+  /** Publish replica i's port on `bindAddress:hostPort+i` (gateway only). Default: not published. */
+  publish?: { bindAddress: string; hostPort: number };
+  /** Health endpoint path on the service port. Default "/health". */
+  healthPath?: string;
+  /** Docker restart policy. Default "unless-stopped". */
+  restart?: string;
+  /** Build the image on `pulumi preview` too. Default false (previews stay fast). */
+  buildOnPreview?: boolean;
+}
+
+export class BeamlineService extends pulumi.ComponentResource {
+  public readonly containers: docker.Container[];
+  /** The image reference the containers run. */
+  public readonly imageRef: pulumi.Output<string>;
+  /** Digest of the built image ("" for an existing image): labels the containers so a rebuild replaces them. */
+  public readonly imageDigest: pulumi.Output<string>;
+  public readonly containerNames: pulumi.Output<string[]>;
+  public readonly aliases: string[];
+
+  constructor(name: string, args: BeamlineServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("proving-ground:components:BeamlineService", name, {}, opts);
+    const replicas = args.replicas ?? 1;
+    const port = SERVICE_PORTS[args.kind];
+
+    if (args.image.kind === "build") {
+      const built = new dockerbuild.Image(
+        `${name}-image`,
+        {
+          tags: [`proving-ground/${args.kind}:${args.stack}`],
+          context: { location: REPO_ROOT },
+          dockerfile: { location: path.join(REPO_ROOT, args.image.dockerfile) },
+          buildArgs: args.image.baseImage ? { BASE_IMAGE: args.image.baseImage } : {},
+          load: true,
+          push: false,
+          buildOnPreview: args.buildOnPreview ?? false,
+          labels: { [`proving-ground.stack`]: args.stack, [`proving-ground.role`]: args.kind },
+        },
+        { parent: this },
+      );
+      this.imageRef = built.ref;
+      this.imageDigest = built.digest.apply((d) => d ?? "");
+    } else {
+      const remote = new docker.RemoteImage(
+        `${name}-image`,
+        { name: args.image.name, keepLocally: true },
+        { parent: this },
+      );
+      this.imageRef = remote.imageId;
+      this.imageDigest = pulumi.output("");
+    }
+
+    const plainEnv = serviceEnv({
+      kind: args.kind,
+      natsUrl: args.natsUrl,
+      natsUser: args.natsUser,
+      requestTimeoutMs: args.requestTimeoutMs,
+      faultsEnabled: args.faultsEnabled,
+      streamReplicas: args.streamReplicas,
+      extra: args.extraEnv,
+    });
+    // NATS_PASSWORD goes first so an explicit extra env entry can still override anything else.
+    const env = pulumi.secret(
+      pulumi.output(args.natsPassword).apply((p) => [`NATS_PASSWORD=${p}`, ...plainEnv]),
+    );
+
+    this.aliases = replicaNames(args.kind, replicas);
+    this.containers = this.aliases.map(
+      (alias, i) =>
+        new docker.Container(
+          `${name}-${i}`,
+          {
+            name: `${args.namePrefix}-${alias}`,
+            image: this.imageRef,
+            envs: env,
+            networksAdvanced: [{ name: args.network, aliases: [alias, args.kind] }],
+            ports: args.publish
+              ? [{ internal: port, external: args.publish.hostPort + i, ip: args.publish.bindAddress }]
+              : [],
+            healthcheck: nodeHealthcheck(`http://127.0.0.1:${port}${args.healthPath ?? "/health"}`),
+            wait: true,
+            waitTimeout: 120,
+            restart: args.restart ?? "unless-stopped",
+            ...limitArgs(args.limits),
+            labels: [
+              ...labels(args.stack, args.kind),
+              { label: "proving-ground.image-digest", value: this.imageDigest },
+            ],
+          },
+          // Fixed names and host ports: remove the old container before its replacement starts.
+          { parent: this, deleteBeforeReplace: true },
+        ),
+    );
+    this.containerNames = pulumi.all(this.containers.map((c) => c.name));
+    this.registerOutputs({ imageRef: this.imageRef, containerNames: this.containerNames });
+  }
+}

@@ -1,0 +1,126 @@
+// ValidationJob: a one-shot container run at the end of `pulumi up` (after every health-gated container)
+// that sends a decide request through the gateway to the real router and a durable request, polls the
+// durable decision, and exits 0 (all good) or 1. Its exit code and log tail become stack outputs, so a
+// broken environment is visible right in the `up` summary.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { labels } from "./common";
+
+export const VALIDATION_SCRIPT_PATH = "/opt/proving-ground/validate.js";
+
+/**
+ * The smoke-test script (plain Node 20, no dependencies). Reads GATEWAY_URL, TENANT and DEADLINE_MS from
+ * the environment. Deterministic text; the request ids are made unique at run time.
+ */
+export function renderValidationScript(): string {
+  return `"use strict";
+// Smoke test rendered by components/validation.ts: decide + durable intake through the gateway.
+const base = process.env.GATEWAY_URL;
+const tenant = process.env.TENANT;
+const deadline = Date.now() + Number(process.env.DEADLINE_MS || 30000);
+const run = Date.now().toString(36) + "-" + process.pid;
+const log = (step, ok, detail) => console.log(JSON.stringify({ step, ok, ...detail }));
+const body = (id) => ({ version: "1", tenant_id: tenant, request_id: id, task: { type: "text.generate", payload: { prompt: "smoke" } } });
+async function call(method, path, payload) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json", "x-tenant-id": tenant },
+    body: payload === undefined ? undefined : JSON.stringify(payload),
+    signal: AbortSignal.timeout(10000),
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, json, text: text.slice(0, 300) };
+}
+// The router may still be joining its queue group right after its container turned healthy: retry a
+// 503 until the deadline instead of failing the whole deployment on a start-up race.
+async function until(fn, accept) {
+  for (;;) {
+    const r = await fn().catch((e) => ({ status: 0, text: String(e) }));
+    if (accept(r) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+(async () => {
+  const decide = await until(() => call("POST", "/api/v1/routes/decide", body("smoke-decide-" + run)), (r) => r.status === 200);
+  const decideOk = decide.status === 200 && decide.json && decide.json.ok === true && !!(decide.json.decision && decide.json.decision.provider_id);
+  log("decide", decideOk, { status: decide.status, body: decide.text });
+
+  const msgId = "smoke-durable-" + run;
+  const accepted = await until(() => call("POST", "/api/v1/messages", { ...body(msgId), message_id: msgId }), (r) => r.status === 202);
+  const acceptedOk = accepted.status === 202 && accepted.json && accepted.json.ok === true;
+  log("durable-accept", acceptedOk, { status: accepted.status, body: accepted.text });
+
+  let decidedOk = false;
+  if (acceptedOk) {
+    const decided = await until(() => call("GET", "/api/v1/routes/decide/" + encodeURIComponent(msgId)), (r) => r.status === 200);
+    decidedOk = decided.status === 200 && decided.json && decided.json.ok === true;
+    log("durable-decided", decidedOk, { status: decided.status, body: decided.text });
+  }
+  const ok = decideOk && acceptedOk && decidedOk;
+  log("result", ok, {});
+  process.exit(ok ? 0 : 1);
+})().catch((e) => { log("result", false, { error: String(e) }); process.exit(1); });
+`;
+}
+
+/** The last `n` non-empty lines of a log. */
+export function logTail(logs: string | undefined, n = 20): string {
+  return (logs ?? "")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-n)
+    .join("\n");
+}
+
+export interface ValidationJobArgs {
+  stack: string;
+  namePrefix: string;
+  network: pulumi.Input<string>;
+  /** An image with Node 20 (the gateway image). */
+  image: pulumi.Input<string>;
+  /** Gateway base URL inside the stack network. Default "http://gateway:8080". */
+  gatewayUrl?: string;
+  /** Tenant the smoke requests use. Default "tenant-a". */
+  tenant?: string;
+  /** Overall deadline for the smoke test. Default 60000 ms. */
+  deadlineMs?: number;
+  /** Containers that must be healthy before the job runs. */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class ValidationJob extends pulumi.ComponentResource {
+  public readonly container: docker.Container;
+  public readonly exitCode: pulumi.Output<number>;
+  public readonly logTail: pulumi.Output<string>;
+
+  constructor(name: string, args: ValidationJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("proving-ground:components:ValidationJob", name, {}, opts);
+    this.container = new docker.Container(
+      `${name}-job`,
+      {
+        name: `${args.namePrefix}-validation`,
+        image: args.image,
+        command: ["node", VALIDATION_SCRIPT_PATH],
+        envs: [
+          `GATEWAY_URL=${args.gatewayUrl ?? "http://gateway:8080"}`,
+          `TENANT=${args.tenant ?? "tenant-a"}`,
+          `DEADLINE_MS=${args.deadlineMs ?? 60000}`,
+        ],
+        uploads: [{ file: VALIDATION_SCRIPT_PATH, content: renderValidationScript() }],
+        networksAdvanced: [{ name: args.network, aliases: ["validation"] }],
+        // One shot: run to completion during `up`, capture the output, never restart.
+        attach: true,
+        logs: true,
+        mustRun: true,
+        restart: "no",
+        labels: labels(args.stack, "validation"),
+      },
+      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+    );
+    this.exitCode = this.container.exitCode;
+    this.logTail = this.container.containerLogs.apply((l) => logTail(l));
+    this.registerOutputs({ exitCode: this.exitCode, logTail: this.logTail });
+  }
+}

@@ -1,0 +1,34 @@
+// Pulumi program entry: read and validate the stack config, build the selected target, export the
+// StackOutputs keys (stacks/outputs.ts) that validation, load and chaos tooling read.
+import { readConfig, type Target } from "./stacks/config";
+import { buildDockerStack, type StackOutputValues } from "./stacks/docker";
+
+function build(): StackOutputValues {
+  const loaded = readConfig();
+  const target: Target = loaded.config.target;
+  switch (target) {
+    case "docker":
+      return buildDockerStack(loaded);
+    case "aws":
+    case "kubernetes":
+      // Replaced by stacks/aws.ts and stacks/kubernetes.ts (cloud targets issue).
+      throw new Error(`proving-ground:target "${target}" is not available yet in this version; use "docker"`);
+  }
+}
+
+const outputs = build();
+
+export const target = outputs.target;
+export const stack = outputs.stack;
+export const gatewayUrl = outputs.gatewayUrl;
+export const natsUrl = outputs.natsUrl;
+export const natsHostUrls = outputs.natsHostUrls;
+export const natsUser = outputs.natsUser;
+export const natsPassword = outputs.natsPassword;
+export const natsMonitorUrls = outputs.natsMonitorUrls;
+export const prometheusUrl = outputs.prometheusUrl;
+export const alertmanagerUrl = outputs.alertmanagerUrl;
+export const grafanaUrl = outputs.grafanaUrl;
+export const routerMetricsUrls = outputs.routerMetricsUrls;
+export const chaosTargets = outputs.chaosTargets;
+export const validation = outputs.validation;

@@ -1,0 +1,373 @@
+// Stack configuration shared by every target: read once, validated in one pass, typed afterwards.
+// `parseConfig` is pure (raw strings in, typed config or a ConfigError naming every bad key out), so it
+// is unit-tested directly; `readConfig` only gathers the raw strings from Pulumi and keeps the NATS
+// password a secret Output. Validation reuses services/common's EnvReader: config keys are just names.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, EnvReader } from "../services/common/env";
+
+export const PROJECT = "proving-ground";
+export const TARGETS = ["docker", "aws", "kubernetes"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** Where a service image comes from: an existing image, or a build of the repo's Dockerfile. */
+export type ImageSource =
+  { kind: "image"; name: string } | { kind: "build"; dockerfile: string; baseImage?: string };
+
+export interface Limits {
+  /** CPU cores (docker `--cpus`), e.g. 0.5. */
+  cpus: number;
+  /** Memory limit as written in config ("256Mi", "1g"); bytes and whole MiB derived from it. */
+  memory: string;
+  memoryBytes: number;
+  memoryMb: number;
+}
+
+export interface ServiceSettings {
+  image: ImageSource;
+  replicas: number;
+  limits: Limits;
+  /** Extra environment ("KEY=VALUE"), appended after the component's own variables. */
+  env: string[];
+}
+
+export interface StackConfig {
+  target: Target;
+  stack: string;
+  /** Host address published ports bind to (127.0.0.1 unless deliberately opened). */
+  bindAddress: string;
+  nats: {
+    replicas: 1 | 3;
+    image: string;
+    user: string;
+    limits: Limits;
+    /** Keep the JetStream volumes when the stack is destroyed. */
+    retainVolumes: boolean;
+    /** JetStream stream replicas the services create (1, or 3 on a 3-node cluster). */
+    streamReplicas: number;
+  };
+  gateway: ServiceSettings & { hostPort: number; requestTimeoutMs: number };
+  router: ServiceSettings & { faultsEnabled: boolean };
+  observability: {
+    scrapeIntervalSeconds: number;
+    alertWebhookUrl: string;
+    prometheus: { image: string; hostPort: number };
+    alertmanager: { image: string; hostPort: number };
+    blackbox: { image: string };
+    grafana: { enabled: boolean; image: string; hostPort: number };
+    natsExporter: { enabled: boolean; image: string };
+    cadvisor: { enabled: boolean; image: string };
+    loki: { enabled: boolean; image: string; promtailImage: string };
+  };
+  validation: { enabled: boolean; tenant: string };
+}
+
+/** Every key this project reads, without the `proving-ground:` namespace. Unknown keys are rejected. */
+export const CONFIG_KEYS = [
+  "target",
+  "bindAddress",
+  "natsReplicas",
+  "natsImage",
+  "natsUser",
+  "natsPassword",
+  "natsCpus",
+  "natsMemory",
+  "natsRetainVolumes",
+  "gatewayImage",
+  "routerImage",
+  "serviceBaseImage",
+  "gatewayReplicas",
+  "routerReplicas",
+  "gatewayCpus",
+  "gatewayMemory",
+  "routerCpus",
+  "routerMemory",
+  "gatewayEnv",
+  "routerEnv",
+  "gatewayHostPort",
+  "gatewayRequestTimeoutMs",
+  "routerFaultsEnabled",
+  "prometheusImage",
+  "prometheusHostPort",
+  "alertmanagerImage",
+  "alertmanagerHostPort",
+  "alertWebhookUrl",
+  "scrapeIntervalSeconds",
+  "blackboxImage",
+  "grafanaEnabled",
+  "grafanaImage",
+  "grafanaHostPort",
+  "natsExporterEnabled",
+  "natsExporterImage",
+  "cadvisorEnabled",
+  "cadvisorImage",
+  "lokiEnabled",
+  "lokiImage",
+  "promtailImage",
+  "validationEnabled",
+  "validationTenant",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Defaults: the `dev` stack's public images, pinned by tag. Pulumi.yaml declares the same values. */
+export const DEFAULTS = {
+  natsImage: "nats:2.10-alpine",
+  prometheusImage: "prom/prometheus:v2.53.2",
+  alertmanagerImage: "prom/alertmanager:v0.27.0",
+  blackboxImage: "prom/blackbox-exporter:v0.25.0",
+  grafanaImage: "grafana/grafana:11.2.0",
+  natsExporterImage: "natsio/prometheus-nats-exporter:0.15.0",
+  cadvisorImage: "gcr.io/cadvisor/cadvisor:v0.49.1",
+  lokiImage: "grafana/loki:3.1.1",
+  promtailImage: "grafana/promtail:3.1.1",
+} as const;
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  ki: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mi: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gi: 1024 ** 3,
+};
+
+/**
+ * Parses a memory size as docker ("512m", "1g") or Kubernetes ("256Mi", "1Gi") write it; plain numbers
+ * are bytes. Units are binary either way (docker's meaning), which is what both runtimes enforce.
+ * Returns undefined when the string is not a size.
+ */
+export function parseMemory(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]{0,2})$/.exec(s.trim());
+  if (!m) return undefined;
+  const unit = UNITS[m[2].toLowerCase()];
+  if (unit === undefined) return undefined;
+  const bytes = Math.round(Number(m[1]) * unit);
+  return bytes > 0 ? bytes : undefined;
+}
+
+/** An image reference pinned by tag or digest ("nats:2.10-alpine", "repo/x@sha256:..."), not `latest`. */
+export function isPinnedImage(ref: string): boolean {
+  if (/\s/.test(ref) || ref === "") return false;
+  if (/@sha256:[0-9a-f]{64}$/.test(ref)) return true;
+  const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);
+  const colon = lastSegment.lastIndexOf(":");
+  return colon > 0 && colon < lastSegment.length - 1 && lastSegment.slice(colon + 1) !== "latest";
+}
+
+// Docker refuses memory limits below 6 MiB; the services need far more, but that is the hard floor.
+const MIN_MEMORY_BYTES = 6 * 1024 ** 2;
+
+/** Raw config as Pulumi hands it over: full keys ("proving-ground:natsReplicas") to strings. */
+export type RawConfig = Record<string, string | undefined>;
+
+const key = (k: ConfigKey) => `${PROJECT}:${k}`;
+
+/** Validates and types the whole stack config; throws one ConfigError listing every problem. */
+export function parseConfig(raw: RawConfig, stack: string): StackConfig {
+  const r = new EnvReader(raw);
+
+  for (const k of Object.keys(raw)) {
+    if (
+      k.startsWith(`${PROJECT}:`) &&
+      !(CONFIG_KEYS as readonly string[]).includes(k.slice(PROJECT.length + 1))
+    ) {
+      r.problem(`${k} is not a known config key (known: ${CONFIG_KEYS.join(", ")})`);
+    }
+  }
+
+  const target = r.oneOf(key("target"), TARGETS, "docker");
+
+  const image = (k: ConfigKey, def: string): string => {
+    const v = r.string(key(k), def);
+    if (!isPinnedImage(v)) {
+      r.problem(
+        `${key(k)} must be an image pinned by tag or digest (e.g. "nats:2.10-alpine"), got ${JSON.stringify(v)}`,
+      );
+    }
+    return v;
+  };
+  const limits = (cpusKey: ConfigKey, memKey: ConfigKey, cpus: number, memory: string): Limits => {
+    const c = r.number(key(cpusKey), cpus, { min: 0.01, max: 64 });
+    const mem = r.string(key(memKey), memory);
+    let bytes = parseMemory(mem);
+    if (bytes === undefined) {
+      r.problem(
+        `${key(memKey)} must be a memory size like "256Mi", "512m" or "1g", got ${JSON.stringify(mem)}`,
+      );
+      bytes = parseMemory(memory)!;
+    } else if (bytes < MIN_MEMORY_BYTES) {
+      r.problem(`${key(memKey)} must be at least 6Mi (docker's minimum), got ${JSON.stringify(mem)}`);
+    }
+    return { cpus: c, memory: mem, memoryBytes: bytes, memoryMb: Math.ceil(bytes / 1024 ** 2) };
+  };
+  const port = (k: ConfigKey, def: number) => r.int(key(k), def, { min: 1, max: 65535 });
+  const envList = (k: ConfigKey): string[] => {
+    const v = raw[key(k)];
+    if (v === undefined || v.trim() === "") return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      parsed = undefined;
+    }
+    if (
+      !Array.isArray(parsed) ||
+      !parsed.every((e) => typeof e === "string" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(e))
+    ) {
+      r.problem(`${key(k)} must be a list of "NAME=value" strings, got ${v}`);
+      return [];
+    }
+    return parsed as string[];
+  };
+  const serviceImage = (k: ConfigKey, service: "gateway" | "router"): ImageSource => {
+    const v = r.string(key(k));
+    if (v !== undefined) return { kind: "image", name: image(k, v) };
+    return {
+      kind: "build",
+      dockerfile: `services/${service}/Dockerfile`,
+      baseImage: r.string(key("serviceBaseImage")),
+    };
+  };
+
+  const bindAddress = r.string(key("bindAddress"), "127.0.0.1");
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(bindAddress)) {
+    r.problem(
+      `${key("bindAddress")} must be an IPv4 address such as 127.0.0.1, got ${JSON.stringify(bindAddress)}`,
+    );
+  }
+
+  const natsReplicasRaw = r.int(key("natsReplicas"), 1, { min: 1, max: 3 });
+  if (natsReplicasRaw === 2) {
+    r.problem(
+      `${key("natsReplicas")} must be 1 or 3 (a 2-node JetStream cluster has no quorum after a loss), got 2`,
+    );
+  }
+  const natsReplicas: 1 | 3 = natsReplicasRaw === 3 ? 3 : 1;
+  const natsUser = r.string(key("natsUser"), "beamline");
+  if (!/^[A-Za-z0-9_.-]+$/.test(natsUser)) {
+    r.problem(`${key("natsUser")} must be letters, digits, "_", "." or "-", got ${JSON.stringify(natsUser)}`);
+  }
+
+  const gatewayReplicas = r.int(key("gatewayReplicas"), 1, { min: 1, max: 16 });
+  const gateway = {
+    image: serviceImage("gatewayImage", "gateway"),
+    replicas: gatewayReplicas,
+    limits: limits("gatewayCpus", "gatewayMemory", 0.5, "256Mi"),
+    env: envList("gatewayEnv"),
+    hostPort: port("gatewayHostPort", 8080),
+    requestTimeoutMs: r.int(key("gatewayRequestTimeoutMs"), 5000, { min: 1, max: 600000 }),
+  };
+  const router = {
+    image: serviceImage("routerImage", "router"),
+    replicas: r.int(key("routerReplicas"), 1, { min: 1, max: 16 }),
+    limits: limits("routerCpus", "routerMemory", 0.5, "256Mi"),
+    env: envList("routerEnv"),
+    faultsEnabled: r.bool(key("routerFaultsEnabled"), false),
+  };
+
+  const grafanaEnabled = r.bool(key("grafanaEnabled"), true);
+  const observability = {
+    scrapeIntervalSeconds: r.int(key("scrapeIntervalSeconds"), 15, { min: 1, max: 3600 }),
+    alertWebhookUrl: r.string(key("alertWebhookUrl"), "http://127.0.0.1:9/alerts"),
+    prometheus: {
+      image: image("prometheusImage", DEFAULTS.prometheusImage),
+      hostPort: port("prometheusHostPort", 9090),
+    },
+    alertmanager: {
+      image: image("alertmanagerImage", DEFAULTS.alertmanagerImage),
+      hostPort: port("alertmanagerHostPort", 9093),
+    },
+    blackbox: { image: image("blackboxImage", DEFAULTS.blackboxImage) },
+    grafana: {
+      enabled: grafanaEnabled,
+      image: image("grafanaImage", DEFAULTS.grafanaImage),
+      hostPort: port("grafanaHostPort", 3000),
+    },
+    natsExporter: {
+      enabled: r.bool(key("natsExporterEnabled"), true),
+      image: image("natsExporterImage", DEFAULTS.natsExporterImage),
+    },
+    cadvisor: {
+      enabled: r.bool(key("cadvisorEnabled"), true),
+      image: image("cadvisorImage", DEFAULTS.cadvisorImage),
+    },
+    loki: {
+      enabled: r.bool(key("lokiEnabled"), true),
+      image: image("lokiImage", DEFAULTS.lokiImage),
+      promtailImage: image("promtailImage", DEFAULTS.promtailImage),
+    },
+  };
+  if (!/^https?:\/\/\S+$/.test(observability.alertWebhookUrl)) {
+    r.problem(
+      `${key("alertWebhookUrl")} must be an http(s) URL, got ${JSON.stringify(observability.alertWebhookUrl)}`,
+    );
+  }
+
+  // Published host ports must not collide (gateway replica i is published on gatewayHostPort + i).
+  const published: [string, number][] = [
+    ...Array.from({ length: gatewayReplicas }, (_, i): [string, number] => [
+      i === 0 ? key("gatewayHostPort") : `${key("gatewayHostPort")}+${i} (gateway replica ${i})`,
+      gateway.hostPort + i,
+    ]),
+    [key("prometheusHostPort"), observability.prometheus.hostPort],
+    [key("alertmanagerHostPort"), observability.alertmanager.hostPort],
+    ...(grafanaEnabled ? [[key("grafanaHostPort"), observability.grafana.hostPort] as [string, number]] : []),
+  ];
+  for (let i = 0; i < published.length; i++) {
+    for (let j = i + 1; j < published.length; j++) {
+      if (published[i][1] === published[j][1]) {
+        r.problem(
+          `${published[j][0]} (${published[j][1]}) collides with ${published[i][0]}; host ports must differ`,
+        );
+      }
+    }
+  }
+  if (gateway.hostPort + gatewayReplicas - 1 > 65535) {
+    r.problem(`${key("gatewayHostPort")} + gatewayReplicas - 1 must be at most 65535`);
+  }
+
+  const validationTenant = r.string(key("validationTenant"), "tenant-a");
+  const config: StackConfig = {
+    target,
+    stack,
+    bindAddress,
+    nats: {
+      replicas: natsReplicas,
+      image: image("natsImage", DEFAULTS.natsImage),
+      user: natsUser,
+      limits: limits("natsCpus", "natsMemory", 0.5, "256Mi"),
+      retainVolumes: r.bool(key("natsRetainVolumes"), false),
+      streamReplicas: natsReplicas,
+    },
+    gateway,
+    router,
+    observability,
+    validation: { enabled: r.bool(key("validationEnabled"), true), tenant: validationTenant },
+  };
+  r.done();
+  return config;
+}
+
+/** The stack's config read from Pulumi, plus the NATS password as a secret (absent: generated). */
+export interface LoadedConfig {
+  config: StackConfig;
+  natsPassword?: pulumi.Output<string>;
+}
+
+/** Reads the project's config from the Pulumi runtime; throws ConfigError naming every bad key. */
+export function readConfig(): LoadedConfig {
+  const raw: RawConfig = {};
+  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
+    // The password never enters the pure parser: it stays a secret Output end to end.
+    if (k !== key("natsPassword")) raw[k] = v;
+  }
+  const config = parseConfig(raw, pulumi.getStack());
+  const natsPassword = new pulumi.Config(PROJECT).getSecret("natsPassword");
+  return { config, natsPassword };
+}
+
+export { ConfigError };
