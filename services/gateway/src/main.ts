@@ -1,0 +1,40 @@
+// Entry point (bundled to dist/gateway.js): config errors exit 1 with the message; SIGTERM/SIGINT stop
+// accepting, drain requests in flight (bounded by GATEWAY_SHUTDOWN_GRACE_MS), then drain NATS.
+import { ConfigError } from "../../common/env";
+import { createLogger } from "../../common/log";
+import { loadGatewayConfig, startGateway } from "./app";
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadGatewayConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`gateway: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = createLogger("gateway", cfg.logLevel);
+  const gw = await startGateway(cfg, log);
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    log.info("signal received", { signal });
+    gw.stop().then(
+      () => process.exit(0),
+      (e) => {
+        log.error("shutdown failed", { err: e as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((e) => {
+  process.stderr.write(`gateway: fatal: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
