@@ -1,0 +1,213 @@
+// The real deployment: index.ts with the `ci` stack config, deployed onto dockerd by the deploy harness
+// (test/deploy). Checks the live containers against the stack outputs, sends traffic through the gateway
+// and checks Prometheus scrapes every target. The stack stays up for the later deployed suites
+// (10-*, 30-*); the global teardown (test/support/root-hooks.ts) runs `down` once at the end of the run
+// and fails it if any container, network or volume of the stack remains. The last test here proves that
+// `down`'s label selection covers every object the outputs name.
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import Docker from "dockerode";
+import type { StackOutputs } from "../../stacks/outputs";
+import { HARNESS_LABEL } from "../deploy/labels";
+import { listStackObjects } from "../deploy/teardown";
+import {
+  DEPLOY_TIMEOUT_MS,
+  DEPLOYED_STACK,
+  getDeployReport,
+  getDeployedStack,
+} from "../support/deployed-stack";
+import { httpOk, waitFor } from "../support/wait";
+
+const TENANT = "tenant-deploy-test";
+// Roles whose ports may be published on the host (the gateway and the UIs), per issue 3.
+const PUBLISHED_ROLES = new Set(["gateway", "prometheus", "alertmanager", "grafana"]);
+
+function postJson(url: string, body: unknown): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-tenant-id": TENANT },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+function routeRequest(requestId: string, extra: Record<string, unknown> = {}) {
+  return {
+    version: "1",
+    tenant_id: TENANT,
+    request_id: requestId,
+    task: { type: "text.generate", payload: { prompt: "hello from 00-deploy" } },
+    ...extra,
+  };
+}
+
+describe("deployed ci stack: deploy onto dockerd", function () {
+  const docker = new Docker();
+  let out: StackOutputs;
+  let live: Map<string, Docker.ContainerInspectInfo>;
+  const roleOf = new Map<string, string>();
+
+  before(async function () {
+    this.timeout(DEPLOY_TIMEOUT_MS);
+    out = await getDeployedStack();
+    const report = await getDeployReport();
+    process.stderr.write(
+      `      deploy of stack ${DEPLOYED_STACK}: ${report.resources} resources in ${report.seconds}s\n`,
+    );
+    const listed = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${HARNESS_LABEL}=${DEPLOYED_STACK}`] }),
+    });
+    live = new Map();
+    for (const c of listed) {
+      const info = await docker.getContainer(c.Id).inspect();
+      live.set(info.Name.replace(/^\//, ""), info);
+    }
+    for (const [role, t] of Object.entries(out.chaosTargets)) {
+      for (const name of t?.containers ?? []) roleOf.set(name, role);
+    }
+  });
+
+  it("exports every StackOutputs key for the docker target", () => {
+    assert.equal(out.target, "docker");
+    assert.equal(out.stack, DEPLOYED_STACK);
+    for (const k of ["gatewayUrl", "natsUrl", "natsUser", "natsPassword"] as const) {
+      assert.ok(typeof out[k] === "string" && out[k].length > 0, `${k} is empty`);
+    }
+    assert.ok(out.natsHostUrls.length >= 1 && out.natsMonitorUrls.length === out.natsHostUrls.length);
+    assert.ok(out.routerMetricsUrls.length >= 1);
+    for (const role of ["nats", "router", "gateway", "prometheus", "alertmanager", "blackbox"]) {
+      const t = out.chaosTargets[role as keyof StackOutputs["chaosTargets"]];
+      assert.equal(t?.driver, "docker", `chaosTargets.${role}`);
+      assert.ok((t?.containers ?? []).length >= 1, `chaosTargets.${role} has no containers`);
+    }
+  });
+
+  it("runs exactly the containers the outputs name, each running and healthy (the validation job exited)", () => {
+    assert.deepEqual([...live.keys()].sort(), [...roleOf.keys()].sort());
+    for (const [name, info] of live) {
+      if (roleOf.get(name) === "validation") continue;
+      assert.equal(info.State.Running, true, `${name} is ${info.State.Status}`);
+      assert.ok(info.Config.Healthcheck?.Test?.length, `${name} has no health check`);
+      assert.equal(info.State.Health?.Status, "healthy", `${name} health`);
+    }
+  });
+
+  it("attaches containers to the output networks and creates the output volumes", async () => {
+    for (const [role, t] of Object.entries(out.chaosTargets)) {
+      for (const net of t?.networks ?? []) {
+        const n = await docker.getNetwork(net).inspect();
+        assert.equal(n.Labels?.[HARNESS_LABEL], DEPLOYED_STACK, `network ${net}`);
+        for (const c of t?.containers ?? []) {
+          assert.ok(live.get(c)?.NetworkSettings.Networks[net], `${role} container ${c} is not on ${net}`);
+        }
+      }
+      for (const vol of t?.volumes ?? []) {
+        await docker.getVolume(vol).inspect();
+        const users = (t?.containers ?? []).filter((c) => live.get(c)?.Mounts.some((m) => m.Name === vol));
+        assert.equal(users.length, 1, `volume ${vol} should be mounted by one ${role} container`);
+      }
+    }
+    assert.ok(
+      (out.chaosTargets.nats?.volumes ?? []).length >= 1,
+      "NATS JetStream volumes are not in the outputs",
+    );
+  });
+
+  it("publishes ports only for the gateway and the UIs, and only on 127.0.0.1", () => {
+    let published = 0;
+    for (const [name, info] of live) {
+      const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
+      if (bindings.length === 0) continue;
+      const role = roleOf.get(name) ?? "?";
+      assert.ok(PUBLISHED_ROLES.has(role), `${name} (${role}) publishes ports`);
+      for (const b of bindings) assert.equal(b.HostIp, "127.0.0.1", `${name} binds ${b.HostIp}`);
+      published++;
+    }
+    const gw = out.chaosTargets.gateway!.containers!;
+    assert.ok(gw.some((c) => Object.keys(live.get(c)?.HostConfig.PortBindings ?? {}).length > 0));
+    assert.ok(published >= 1);
+  });
+
+  it("serves /health on gatewayUrl and NATS /healthz on every monitor URL", async () => {
+    const res = await fetch(`${out.gatewayUrl}/health`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, "healthy");
+    for (const url of out.natsMonitorUrls) assert.ok(await httpOk(`${url}/healthz`), `${url}/healthz`);
+    for (const url of out.routerMetricsUrls) assert.ok(await httpOk(url), url);
+  });
+
+  it("ran the ValidationJob to exit code 0", async () => {
+    assert.equal(out.validation?.exitCode, 0, `validation log tail:\n${out.validation?.logTail}`);
+    const job = out.chaosTargets.validation?.containers?.[0];
+    assert.ok(job, "the validation job container is not in chaosTargets.validation");
+    assert.equal(live.get(job)?.State.ExitCode, 0);
+  });
+
+  it("answers a decide request through the gateway and the router", async function () {
+    this.timeout(30_000);
+    const res = await postJson(`${out.gatewayUrl}/api/v1/routes/decide`, routeRequest(crypto.randomUUID()));
+    const body = (await res.json()) as { ok: boolean; decision?: { provider_id: string } };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.ok, true);
+    assert.ok(body.decision?.provider_id, JSON.stringify(body));
+  });
+
+  it("accepts a durable request and the decision becomes retrievable", async function () {
+    this.timeout(60_000);
+    const messageId = `deploy-${crypto.randomUUID()}`;
+    const res = await postJson(
+      `${out.gatewayUrl}/api/v1/messages`,
+      routeRequest(crypto.randomUUID(), { message_id: messageId }),
+    );
+    const body = (await res.json()) as { ok: boolean; message_id: string; duplicate: boolean };
+    assert.equal(res.status, 202, JSON.stringify(body));
+    assert.equal(body.message_id, messageId);
+    assert.equal(body.duplicate, false);
+    const decided = await waitFor(
+      `decision for ${messageId}`,
+      async () => {
+        const r = await fetch(`${out.gatewayUrl}/api/v1/routes/decide/${messageId}`);
+        return r.status === 200 ? ((await r.json()) as { ok: boolean }) : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    assert.equal(decided.ok, true);
+  });
+
+  it("has Prometheus scraping every target with health up", async function () {
+    this.timeout(120_000);
+    assert.ok(out.prometheusUrl, "prometheusUrl missing");
+    type Target = { labels: { job: string; instance: string }; health: string; lastError: string };
+    let last: Target[] = [];
+    try {
+      await waitFor(
+        "every Prometheus target up",
+        async () => {
+          const r = await fetch(`${out.prometheusUrl}/api/v1/targets?state=active`);
+          last = ((await r.json()) as { data: { activeTargets: Target[] } }).data.activeTargets;
+          return last.length > 0 && last.every((t) => t.health === "up");
+        },
+        { timeoutMs: 100_000, intervalMs: 1000 },
+      );
+    } catch (e) {
+      const down = last
+        .filter((t) => t.health !== "up")
+        .map((t) => `${t.labels.job} ${t.labels.instance}: ${t.health} ${t.lastError}`);
+      throw new Error(`${(e as Error).message}\n${down.join("\n")}`);
+    }
+    const jobs = new Set(last.map((t) => t.labels.job));
+    assert.ok(jobs.size >= 3, `only jobs ${[...jobs].join(", ")}`);
+    const am = await fetch(`${out.alertmanagerUrl}/-/healthy`);
+    assert.equal(am.status, 200);
+  });
+
+  it("labels every container, network and volume in the outputs so `down` removes them all", async () => {
+    // `down` (run by the global teardown, which asserts nothing remains) selects by the harness label.
+    const selected = await listStackObjects(docker, DEPLOYED_STACK);
+    const named = Object.values(out.chaosTargets);
+    for (const c of named.flatMap((t) => t?.containers ?? [])) assert.ok(selected.containers.includes(c), c);
+    for (const n of named.flatMap((t) => t?.networks ?? [])) assert.ok(selected.networks.includes(n), n);
+    for (const v of named.flatMap((t) => t?.volumes ?? [])) assert.ok(selected.volumes.includes(v), v);
+  });
+});
