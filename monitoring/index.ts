@@ -1,70 +1,45 @@
 // Public surface of monitoring-as-code, consumed by the Observability component and the cloud stacks.
 // Every function is pure and deterministic: the same input renders byte-identical files.
-// (Skeleton: the monitoring issue fills these in; signatures are the contract with components/.)
+// See monitoring/README.md for the SLOs, the alerts and how the files are mounted.
+import { renderAlertmanagerConfig as renderAm } from "./alertmanager";
+import type { AlertmanagerOptions } from "./alertmanager";
+import { PROMETHEUS_DATASOURCE_UID, renderDashboardFiles } from "./dashboards";
+import { renderPrometheusConfig as renderProm } from "./prometheus-config";
+import type { PrometheusConfigOptions, ScrapeTarget } from "./prometheus-config";
+import type { RuleOptions } from "./rule-types";
+import { RenderedFile, renderRules } from "./rules";
 
-export interface RenderedFile {
-  /** File name relative to its config directory, e.g. "slo-gateway-availability.rules.yml". */
-  name: string;
-  content: string;
-}
-
-/** One scrape job in prometheus.yml. Job names are the ones alert rules rely on (see SCRAPE_JOBS). */
-export interface ScrapeTarget {
-  job: string;
-  targets: string[];
-  metricsPath?: string;
-  /** For blackbox probes: the module, and the exporter address that performs the probe. */
-  probe?: { module: string; exporter: string };
-}
-
-export interface PrometheusConfigOptions {
-  scrapeIntervalSeconds: number;
-  evaluationIntervalSeconds: number;
-  targets: ScrapeTarget[];
-  alertmanagers: string[];
-  /** Paths (as Prometheus sees them) of rule files, globs allowed. */
-  ruleFiles: string[];
-  externalLabels?: Record<string, string>;
-}
-
-/** Job names the generated alerts select on; components must scrape with exactly these. */
-export const SCRAPE_JOBS = {
-  gateway: "gateway",
-  router: "router",
-  prometheus: "prometheus",
-  alertmanager: "alertmanager",
-  natsProbe: "blackbox-nats",
-  gatewayProbe: "blackbox-gateway",
-} as const;
+export type { RenderedFile, ScrapeTarget, PrometheusConfigOptions, AlertmanagerOptions, RuleOptions };
+export { SCRAPE_JOBS, SERVICE_JOBS } from "./jobs";
+export { PROMETHEUS_DATASOURCE_UID };
+export { renderBlackboxConfig, BLACKBOX_MODULES } from "./prometheus-config";
+export { SLOS, validateSlos } from "./slo";
+export type { Slo, Sli } from "./slo";
+export { RECEIVERS } from "./alertmanager";
+export { DEFAULT_RULE_OPTIONS } from "./rule-types";
 
 /** prometheus.yml */
-export function renderPrometheusConfig(_opts: PrometheusConfigOptions): string {
-  return "global: {}\n";
+export function renderPrometheusConfig(opts: PrometheusConfigOptions): string {
+  return renderProm(opts);
 }
 
-/** Prometheus rule files (recording rules and alerts) generated from the SLOs and alert definitions. */
-export function renderRuleFiles(): RenderedFile[] {
-  return [];
-}
-
-export interface AlertmanagerOptions {
-  /** Webhook receiving every alert (e.g. a test sink or an incident tool). */
-  webhookUrl: string;
-  /** Optional separate webhook for critical (paging) alerts; defaults to webhookUrl. */
-  pageWebhookUrl?: string;
+/**
+ * Prometheus rule files (recording rules and alerts) generated from the SLOs and alert definitions.
+ * `opts` tunes thresholds and the runbook base URL; the default is the production profile.
+ */
+export function renderRuleFiles(opts: Partial<RuleOptions> = {}): RenderedFile[] {
+  return renderRules(opts);
 }
 
 /** alertmanager.yml */
-export function renderAlertmanagerConfig(_opts: AlertmanagerOptions): string {
-  return "route:\n  receiver: default\nreceivers:\n  - name: default\n";
+export function renderAlertmanagerConfig(opts: AlertmanagerOptions): string {
+  return renderAm(opts);
 }
 
 /** Grafana dashboards as JSON files (datasource referenced by the fixed uid PROMETHEUS_DATASOURCE_UID). */
 export function renderDashboards(): RenderedFile[] {
-  return [];
+  return renderDashboardFiles();
 }
-
-export const PROMETHEUS_DATASOURCE_UID = "prometheus";
 
 /** Grafana provisioning files: datasources/prometheus.yml and dashboards/provider.yml. */
 export function renderGrafanaProvisioning(opts: {

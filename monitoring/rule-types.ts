@@ -1,0 +1,85 @@
+// The Prometheus rule-file model (https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/)
+// and its deterministic YAML rendering.
+import YAML from "yaml";
+import type { Severity } from "./burn-rate";
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string> & { severity: Severity };
+  annotations: { summary: string; description: string; runbook_url: string } & Record<string, string>;
+}
+
+export type Rule = RecordingRule | AlertingRule;
+
+export interface RuleGroup {
+  name: string;
+  /** Evaluation interval override, e.g. "30s"; omitted → the global evaluation interval. */
+  interval?: string;
+  rules: Rule[];
+}
+
+/** Options shared by every rule generator. */
+export interface RuleOptions {
+  /** Base of every runbook_url; the alert name and ".md" are appended. */
+  runbookBaseUrl: string;
+  /**
+   * Caps every alert's `for:` (seconds). The live test profile uses a few seconds so faults are
+   * detected within a test run; production leaves it undefined.
+   */
+  maxForSeconds?: number;
+  /** Resident-memory limit per service job (bytes) for MemoryNearLimit when cAdvisor is absent. */
+  memoryLimitBytes: Record<string, number>;
+  /** Share of the memory limit at which MemoryNearLimit fires. */
+  memoryLimitRatio: number;
+  /** JetStream pending messages above which JetStreamPendingHigh fires. */
+  jetstreamPendingBound: number;
+  /** Event-loop lag p99 (seconds) above which EventLoopLagHigh fires. */
+  eventLoopLagSeconds: number;
+}
+
+export const DEFAULT_RULE_OPTIONS: RuleOptions = {
+  runbookBaseUrl: "monitoring/runbooks",
+  memoryLimitBytes: { gateway: 256 * 1024 * 1024, router: 256 * 1024 * 1024 },
+  memoryLimitRatio: 0.9,
+  jetstreamPendingBound: 1000,
+  eventLoopLagSeconds: 0.2,
+};
+
+/** Applies the `maxForSeconds` cap; renders whole minutes as "Nm" for readability. */
+export function forDuration(seconds: number, opts: Pick<RuleOptions, "maxForSeconds">): string | undefined {
+  const s = opts.maxForSeconds === undefined ? seconds : Math.min(seconds, opts.maxForSeconds);
+  if (s <= 0) return undefined;
+  return s % 60 === 0 ? `${s / 60}m` : `${s}s`;
+}
+
+export function runbookUrl(alert: string, opts: Pick<RuleOptions, "runbookBaseUrl">): string {
+  return `${opts.runbookBaseUrl.replace(/\/+$/, "")}/${alert}.md`;
+}
+
+/** PromQL label matchers; a value starting with "~" is a regex match. Keys are sorted for stable output. */
+export function selector(metric: string, matchers: Record<string, string>): string {
+  const parts = Object.keys(matchers)
+    .sort()
+    .map((k) => {
+      const v = matchers[k];
+      return v.startsWith("~") ? `${k}=~${JSON.stringify(v.slice(1))}` : `${k}=${JSON.stringify(v)}`;
+    });
+  return `${metric}{${parts.join(",")}}`;
+}
+
+/** Deterministic YAML: fixed key order (as built), no line folding, no anchors. */
+export function toYaml(doc: unknown): string {
+  return YAML.stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, sortMapEntries: false });
+}
+
+export function renderGroups(groups: RuleGroup[]): string {
+  return toYaml({ groups });
+}

@@ -1,0 +1,26 @@
+// Assembles every rule file Prometheus loads: one per SLO plus the infrastructure alerts.
+import { infraRuleGroups } from "./alerts";
+import { DEFAULT_RULE_OPTIONS, RuleOptions, renderGroups } from "./rule-types";
+import { SLOS, Slo, validateSlos } from "./slo";
+import { sloRuleGroup } from "./slo-rules";
+
+export interface RenderedFile {
+  /** File name relative to its config directory, e.g. "slo-gateway-availability.rules.yml". */
+  name: string;
+  content: string;
+}
+
+export const INFRA_RULES_FILE = "beamline-alerts.rules.yml";
+
+export function sloRulesFile(slo: Slo): string {
+  return `slo-${slo.name}.rules.yml`;
+}
+
+export function renderRules(opts: Partial<RuleOptions> = {}, slos: readonly Slo[] = SLOS): RenderedFile[] {
+  validateSlos(slos);
+  const o: RuleOptions = { ...DEFAULT_RULE_OPTIONS, ...opts };
+  return [
+    ...slos.map((slo) => ({ name: sloRulesFile(slo), content: renderGroups([sloRuleGroup(slo, o)]) })),
+    { name: INFRA_RULES_FILE, content: renderGroups(infraRuleGroups(o)) },
+  ];
+}

@@ -1,0 +1,229 @@
+// promtool cases for the infrastructure and service alerts: one firing and one silent case per alert
+// (the Watchdog is always firing by design; its "silent" counterpart is the pipeline being broken).
+import type { RenderedFile } from "../../../monitoring";
+import { AlertRuleTest, Coverage, PromtoolTest, expAlert } from "./promtool-tests";
+
+interface Case {
+  alert: string;
+  fires: boolean;
+  name: string;
+  series: [string, string][];
+  evalTime: string;
+  /** Labels of the firing alert (before the rule's own labels are added). */
+  labels?: Record<string, string>[];
+  valueText?: string;
+}
+
+const gw = 'job="gateway",instance="gw:8080"';
+const rt = 'job="router",instance="rt:9090"';
+const MIB256 = 268435456;
+
+export const INFRA_CASES: Case[] = [
+  {
+    alert: "TargetDown",
+    fires: true,
+    name: "router scrape fails for 5 minutes",
+    series: [
+      [`up{${rt}}`, "0x10"],
+      [`up{${gw}}`, "1x10"],
+    ],
+    evalTime: "5m",
+    labels: [{ job: "router", instance: "rt:9090" }],
+  },
+  {
+    alert: "TargetDown",
+    fires: false,
+    name: "a 30 s scrape blip stays under for: 1m",
+    series: [[`up{${rt}}`, "1x3 0 1x6"]],
+    evalTime: "5m",
+  },
+  {
+    alert: "NatsUnreachable",
+    fires: true,
+    name: "NATS probe fails",
+    series: [['probe_success{job="blackbox-nats",instance="nats:4222"}', "0x5"]],
+    evalTime: "2m",
+    labels: [{ job: "blackbox-nats", instance: "nats:4222" }],
+  },
+  {
+    alert: "NatsUnreachable",
+    fires: false,
+    name: "NATS probe succeeds",
+    series: [['probe_success{job="blackbox-nats",instance="nats:4222"}', "1x5"]],
+    evalTime: "2m",
+  },
+  {
+    alert: "GatewayNatsDisconnected",
+    fires: true,
+    name: "gateway NATS status 0",
+    series: [[`gateway_nats_connection_status{${gw}}`, "0x5"]],
+    evalTime: "2m",
+    labels: [{ job: "gateway", instance: "gw:8080" }],
+  },
+  {
+    alert: "GatewayNatsDisconnected",
+    fires: false,
+    name: "gateway NATS status 1",
+    series: [[`gateway_nats_connection_status{${gw}}`, "1x5"]],
+    evalTime: "2m",
+  },
+  {
+    alert: "RouterNatsDisconnected",
+    fires: true,
+    name: "router NATS status 0",
+    series: [[`router_nats_connection_status{${rt}}`, "0x5"]],
+    evalTime: "2m",
+    labels: [{ job: "router", instance: "rt:9090" }],
+  },
+  {
+    alert: "RouterNatsDisconnected",
+    fires: false,
+    name: "router NATS status 1",
+    series: [[`router_nats_connection_status{${rt}}`, "1x5"]],
+    evalTime: "2m",
+  },
+  {
+    alert: "RouterBackpressureActive",
+    fires: true,
+    name: "backpressure active for 5 minutes",
+    series: [[`router_backpressure_active{${rt}}`, "1x10"]],
+    evalTime: "5m",
+    labels: [{ job: "router", instance: "rt:9090" }],
+  },
+  {
+    alert: "RouterBackpressureActive",
+    fires: false,
+    name: "no backpressure",
+    series: [[`router_backpressure_active{${rt}}`, "0x10"]],
+    evalTime: "5m",
+  },
+  {
+    alert: "JetStreamPendingHigh",
+    fires: true,
+    name: "5000 pending for 10 minutes",
+    series: [[`router_jetstream_pending{${rt}}`, "5000x20"]],
+    evalTime: "10m",
+    labels: [{ job: "router" }],
+    valueText: "5000",
+  },
+  {
+    alert: "JetStreamPendingHigh",
+    fires: false,
+    name: "10 pending",
+    series: [[`router_jetstream_pending{${rt}}`, "10x20"]],
+    evalTime: "10m",
+  },
+  {
+    alert: "CircuitBreakerOpen",
+    fires: true,
+    name: "breaker of p1 open",
+    series: [
+      [`router_circuit_breaker_open{${rt},provider="p1"}`, "1x10"],
+      [`router_circuit_breaker_open{${rt},provider="p2"}`, "0x10"],
+    ],
+    evalTime: "5m",
+    labels: [{ job: "router", provider: "p1" }],
+  },
+  {
+    alert: "CircuitBreakerOpen",
+    fires: false,
+    name: "breaker half-open (0.5) does not alert",
+    series: [[`router_circuit_breaker_open{${rt},provider="p1"}`, "0.5x10"]],
+    evalTime: "5m",
+  },
+  {
+    alert: "EventLoopLagHigh",
+    fires: true,
+    name: "gateway p99 lag 500 ms",
+    series: [[`nodejs_eventloop_lag_p99_seconds{${gw}}`, "0.5x10"]],
+    evalTime: "6m",
+    labels: [{ job: "gateway", instance: "gw:8080" }],
+    valueText: "500ms",
+  },
+  {
+    alert: "EventLoopLagHigh",
+    fires: false,
+    name: "gateway p99 lag 10 ms",
+    series: [[`nodejs_eventloop_lag_p99_seconds{${gw}}`, "0.01x10"]],
+    evalTime: "6m",
+  },
+  {
+    alert: "MemoryNearLimit",
+    fires: true,
+    name: "process RSS at 31/32 of the configured limit (no cAdvisor)",
+    series: [[`process_resident_memory_bytes{${gw}}`, `${(MIB256 / 32) * 31}x10`]],
+    evalTime: "6m",
+    labels: [{ job: "gateway", instance: "gw:8080" }],
+    valueText: "96.88%",
+  },
+  {
+    alert: "MemoryNearLimit",
+    fires: true,
+    name: "cAdvisor working set at 95% of the container limit",
+    series: [
+      ['container_memory_working_set_bytes{container="router",instance="node:8080"}', "950x10"],
+      ['container_spec_memory_limit_bytes{container="router",instance="node:8080"}', "1000x10"],
+    ],
+    evalTime: "6m",
+    labels: [{ container: "router", instance: "node:8080" }],
+    valueText: "95%",
+  },
+  {
+    alert: "MemoryNearLimit",
+    fires: false,
+    name: "half the limit, and an unlimited container (limit 0) gives no Inf",
+    series: [
+      [`process_resident_memory_bytes{${gw}}`, `${MIB256 / 2}x10`],
+      ['container_memory_working_set_bytes{container="router",instance="node:8080"}', "950x10"],
+      ['container_spec_memory_limit_bytes{container="router",instance="node:8080"}', "0x10"],
+    ],
+    evalTime: "6m",
+  },
+  {
+    alert: "ProcessRestarted",
+    fires: true,
+    name: "start time changes",
+    series: [[`process_start_time_seconds{${rt}}`, "1000x5 2000x10"]],
+    evalTime: "8m",
+    labels: [{ job: "router", instance: "rt:9090" }],
+  },
+  {
+    alert: "ProcessRestarted",
+    fires: false,
+    name: "start time constant",
+    series: [[`process_start_time_seconds{${rt}}`, "1000x15"]],
+    evalTime: "8m",
+  },
+  {
+    alert: "Watchdog",
+    fires: true,
+    name: "always firing",
+    series: [['up{job="prometheus",instance="p:9090"}', "1x5"]],
+    evalTime: "2m",
+    labels: [{}],
+  },
+];
+
+export function infraCases(files: RenderedFile[]): { tests: PromtoolTest[]; coverage: Coverage[] } {
+  const tests = INFRA_CASES.map((c): PromtoolTest => {
+    const art: AlertRuleTest = {
+      eval_time: c.evalTime,
+      alertname: c.alert,
+      exp_alerts: c.fires
+        ? (c.labels ?? []).map((l) => expAlert(files, c.alert, l, { valueText: c.valueText }))
+        : [],
+    };
+    return {
+      name: `${c.alert} ${c.fires ? "fires" : "stays silent"}: ${c.name}`,
+      interval: "1m",
+      input_series: c.series.map(([series, values]) => ({ series, values })),
+      alert_rule_test: [art],
+    };
+  });
+  return { tests, coverage: INFRA_CASES.map((c) => ({ key: c.alert, fires: c.fires })) };
+}
+
+/** Alerts that have no silent case, and why. */
+export const ALWAYS_FIRING: Record<string, string> = {
+  Watchdog: "the heartbeat fires unconditionally; its silence is what the dead man's switch detects",
+};
