@@ -111,19 +111,28 @@ else
   log "$BASE built (inputs $base_hash)"
 fi
 base_id=$(docker image inspect --format '{{.Id}}' "$BASE")
+built=0
 
 # ---- images from host binaries ------------------------------------------------------------------------
-# build_image <name> <dest-in-context>=<host-binary>...: stages images/<name>/* plus the binaries into a
-# temporary context and builds proving-ground/<name>:ci unless its inputs hash label already matches.
+# build_image <name> <dest-in-context>=<host-file-or-dir>...: stages images/<name>/* plus the host files
+# (binaries, or a package's data directory) into a temporary context and builds proving-ground/<name>:ci
+# unless its inputs hash label already matches.
 build_image() {
-  local name=$1 tag="proving-ground/$1:ci" ctx h spec
+  local name=$1 tag="proving-ground/$1:ci" ctx h spec src
   shift
-  for spec in "$@"; do check_libs "${spec#*=}"; done
+  for spec in "$@"; do
+    src=${spec#*=}
+    [ -e "$src" ] || die "$src not found (needed for $tag)"
+    [ -f "$src" ] && check_libs "$src"
+  done
   h=$(
     {
       echo "recipe=$RECIPE_VERSION base=$base_id"
       (cd "images/$name" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-      for spec in "$@"; do echo "${spec%%=*} $(sha256sum "${spec#*=}" | cut -d' ' -f1)"; done
+      for spec in "$@"; do
+        echo "${spec%%=*}"
+        find "${spec#*=}" -type f -print0 | sort -z | xargs -0 sha256sum
+      done
     } | sha256sum | cut -c1-16
   )
   if [ "$(image_hash "$tag")" = "$h" ]; then
@@ -132,7 +141,7 @@ build_image() {
   fi
   ctx=$(mktemp -d /tmp/pg-ctx-"$name".XXXXXX)
   cp -a "images/$name/." "$ctx/"
-  for spec in "$@"; do cp "${spec#*=}" "$ctx/${spec%%=*}"; done
+  for spec in "$@"; do cp -a "${spec#*=}" "$ctx/${spec%%=*}"; done
   # The legacy builder is enough for these Dockerfiles and needs no buildx plugin.
   if ! DOCKER_BUILDKIT=0 docker build -q --label "$HASH_LABEL=$h" -t "$tag" "$ctx" >/tmp/pg-build-"$name".log 2>&1; then
     cat /tmp/pg-build-"$name".log >&2
@@ -140,17 +149,23 @@ build_image() {
     die "docker build of $tag failed"
   fi
   rm -rf "$ctx"
+  built=1
   log "$tag built (inputs $h)"
 }
 
 build_image nats nats-server=/usr/sbin/nats-server
-build_image prometheus prometheus=/usr/bin/prometheus promtool=/usr/bin/promtool
-build_image alertmanager alertmanager=/usr/bin/prometheus-alertmanager amtool=/usr/bin/amtool
+build_image prometheus prometheus=/usr/bin/prometheus promtool=/usr/bin/promtool web=/usr/share/prometheus/web
+# Alertmanager reads its default notification templates from the package data directory.
+build_image alertmanager alertmanager=/usr/bin/prometheus-alertmanager amtool=/usr/bin/amtool \
+  share=/usr/share/prometheus/alertmanager
 build_image blackbox-exporter blackbox_exporter=/usr/bin/prometheus-blackbox-exporter
 
-# Smoke check: each binary starts inside its image (catches a missing library or a wrong path early).
-docker run --rm --entrypoint /usr/local/bin/nats-server proving-ground/nats:ci --version >/dev/null
-docker run --rm --entrypoint /bin/prometheus proving-ground/prometheus:ci --version >/dev/null 2>&1
-docker run --rm --entrypoint /bin/alertmanager proving-ground/alertmanager:ci --version >/dev/null 2>&1
-docker run --rm --entrypoint /bin/blackbox_exporter proving-ground/blackbox-exporter:ci --version >/dev/null 2>&1
+# Smoke check after a rebuild: each binary starts inside its image (catches a missing library or a wrong
+# path here rather than in the deploy).
+if [ "$built" = 1 ]; then
+  docker run --rm --entrypoint /usr/local/bin/nats-server proving-ground/nats:ci --version >/dev/null
+  docker run --rm --entrypoint /bin/prometheus proving-ground/prometheus:ci --version >/dev/null 2>&1
+  docker run --rm --entrypoint /bin/alertmanager proving-ground/alertmanager:ci --version >/dev/null 2>&1
+  docker run --rm --entrypoint /bin/blackbox_exporter proving-ground/blackbox-exporter:ci --version >/dev/null 2>&1
+fi
 log "all CI images ready"
