@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { DurableAttempt, FinalRead, reconcile } from "../../chaos/ledger";
+
+const a = (
+  messageId: string,
+  outcome: DurableAttempt["outcome"],
+  extra: Partial<DurableAttempt> = {},
+): DurableAttempt => ({
+  messageId,
+  outcome,
+  attempt: 1,
+  ...extra,
+});
+const finals = (o: Record<string, FinalRead["state"] | FinalRead>) =>
+  new Map(Object.entries(o).map(([k, v]) => [k, typeof v === "string" ? { state: v } : v]));
+
+describe("chaos ledger (reconcile)", () => {
+  it("passes when every acked message is decided", () => {
+    const r = reconcile(
+      [a("m1", "ok", { streamSeq: 1 }), a("m2", "ok", { streamSeq: 2 })],
+      finals({ m1: "decided", m2: "decided" }),
+    );
+    assert.equal(r.ok, true);
+    assert.equal(r.acked, 2);
+    assert.equal(r.decided, 2);
+    assert.deepEqual(r.lost, []);
+  });
+
+  it("counts an acked message that is pending, missing or unreadable after the drain as lost", () => {
+    const r = reconcile(
+      [a("m1", "ok"), a("m2", "ok"), a("m3", "ok")],
+      finals({ m1: "pending", m2: "not_found" }),
+    );
+    assert.equal(r.ok, false);
+    assert.deepEqual(
+      r.lost.map((l) => l.messageId),
+      ["m1", "m2", "m3"],
+    );
+    assert.match(r.lost[2].reason, /unreadable/);
+  });
+
+  it("flags a definitely rejected message that was decided anyway as unexpected", () => {
+    const r = reconcile([a("m1", "fail", { status: 503 })], finals({ m1: "decided" }));
+    assert.deepEqual(r.unexpected, ["m1"]);
+    assert.equal(r.ok, false);
+  });
+
+  it("resolves unknown outcomes: decided → recovered, not found → unknown, pending → lost", () => {
+    const r = reconcile(
+      [a("u1", "unknown"), a("u2", "unknown"), a("u3", "unknown"), a("f1", "fail")],
+      finals({ u1: "decided", u2: "not_found", u3: "pending", f1: "not_found" }),
+    );
+    assert.deepEqual(r.recovered, ["u1"]);
+    assert.deepEqual(r.unknown, ["u2"]);
+    assert.deepEqual(
+      r.lost.map((l) => l.messageId),
+      ["u3"],
+    );
+    assert.deepEqual(r.unexpected, []);
+  });
+
+  it("reports duplicates with their cause and does not fail on them", () => {
+    const r = reconcile(
+      [
+        a("d1", "ok", { streamSeq: 4 }),
+        a("d1", "ok", { streamSeq: 9, attempt: 2 }),
+        a("d2", "ok", { streamSeq: 5, duplicate: true }),
+        a("d3", "ok", { streamSeq: 6 }),
+        a("d4", "unknown"),
+        a("d4", "ok", { streamSeq: 7, duplicate: true, attempt: 2 }),
+      ],
+      finals({ d1: "decided", d2: "decided", d3: { state: "decided", deliveries: 3 }, d4: "decided" }),
+    );
+    assert.equal(r.ok, true);
+    assert.deepEqual(
+      r.duplicated.map((d) => [d.messageId, d.streamSeqs]),
+      [
+        ["d1", [4, 9]],
+        ["d2", [5]],
+        ["d3", [6]],
+      ],
+    );
+    assert.match(r.duplicated[0].cause, /outside the JetStream duplicate window/);
+    assert.match(r.duplicated[1].cause, /collision/);
+    assert.match(r.duplicated[2].cause, /3 deliveries/);
+  });
+});

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { parseArgs } from "../../chaos/cli";
+import { EXPERIMENTS, select, SUITES } from "../../chaos/experiments";
+import { natsClusterNodeKill, natsKillRestart } from "../../chaos/experiments/nats";
+import { linkLatency, partitionRouter } from "../../chaos/experiments/network";
+import { evaluateGates } from "../../chaos/gates";
+import type { ExperimentJournal, Measures, RunJournal } from "../../chaos/journal";
+import { reconcile } from "../../chaos/ledger";
+import {
+  capabilityFor,
+  checkPreconditions,
+  Experiment,
+  faultEndIndex,
+  validateExperiment,
+} from "../../chaos/model";
+import { renderReport } from "../../chaos/report";
+
+describe("chaos experiment model", () => {
+  it("every catalog experiment is valid and every suite names known experiments", () => {
+    for (const e of EXPERIMENTS) assert.deepEqual(validateExperiment(e), [], e.name);
+    assert.equal(new Set(EXPERIMENTS.map((e) => e.name)).size, EXPERIMENTS.length);
+    for (const names of Object.values(SUITES))
+      for (const n of names)
+        assert.ok(
+          EXPERIMENTS.some((e) => e.name === n),
+          n,
+        );
+    assert.deepEqual(SUITES.ci, [
+      "nats-kill-restart",
+      "router-kill",
+      "gateway-restart",
+      "partition-router",
+      "cpu-squeeze",
+    ]);
+  });
+
+  it("rejects a fault without a rollback, a bad name and an observation shorter than the hold", () => {
+    const bad: Experiment = {
+      ...natsKillRestart,
+      name: "Bad Name",
+      rollbacks: [],
+      observeMs: 5000,
+    };
+    const p = validateExperiment(bad);
+    assert.ok(p.some((x) => /kebab-case/.test(x)));
+    assert.ok(p.some((x) => /has no start rollback/.test(x)));
+    assert.ok(p.some((x) => /must cover holdMs/.test(x)));
+  });
+
+  it("rejects steps on roles the experiment does not declare", () => {
+    const e: Experiment = { ...natsKillRestart, needs: { router: 1 } };
+    assert.ok(validateExperiment(e).some((x) => /targets nats, not in needs/.test(x)));
+  });
+
+  it("3-node experiment fails its precondition on a 1-node stack, passes on 3 nodes", () => {
+    const one = checkPreconditions(natsClusterNodeKill, { nats: 1, router: 1, gateway: 1 }, new Set());
+    assert.equal(one.ok, false);
+    assert.match(one.problems.join(), /needs 3 nats instance\(s\), the stack has 1: not applicable/);
+    assert.equal(
+      checkPreconditions(natsClusterNodeKill, { nats: 3, router: 1, gateway: 1 }, new Set()).ok,
+      true,
+    );
+  });
+
+  it("capabilities: partition and latency need the driver to support them", () => {
+    const counts = { nats: 1, router: 1, gateway: 1 };
+    assert.match(checkPreconditions(partitionRouter, counts, new Set()).problems.join(), /"partition"/);
+    assert.equal(checkPreconditions(partitionRouter, counts, new Set(["partition"])).ok, true);
+    assert.match(
+      checkPreconditions(linkLatency, counts, new Set(["link-loss"])).problems.join(),
+      /"link-delay"/,
+    );
+    assert.equal(capabilityFor({ kind: "impair", target: { role: "router" } }), undefined); // removal needs nothing
+  });
+
+  it("the fault ends at the step marked endsFault, else the last step", () => {
+    assert.equal(faultEndIndex(natsKillRestart), 2);
+    assert.equal(
+      faultEndIndex({
+        ...natsKillRestart,
+        method: natsKillRestart.method.map((s) => ({ ...s, endsFault: false })),
+      }),
+      2,
+    );
+  });
+
+  it("select: suites exclude nothing by themselves, explicit names win over suite membership", () => {
+    const s = select(["ci", "nats-kill-restart", "nats-cluster-node-kill"]);
+    assert.equal(s.experiments.length, 6);
+    assert.equal(s.fromSuite.has("nats-kill-restart"), false);
+    assert.equal(s.fromSuite.has("router-kill"), true);
+    assert.throws(() => select(["nope"]), /unknown suite or experiment "nope"/);
+  });
+
+  it("CLI arguments", () => {
+    assert.deepEqual(parseArgs(["ci", "--outputs", "o.json"]), { words: ["ci"], outputsFile: "o.json" });
+    assert.throws(() => parseArgs(["--stack"]), /--stack needs a value/);
+    assert.throws(() => parseArgs(["ci", "--stack", "a", "--outputs", "b"]), /either --stack or --outputs/);
+    assert.throws(() => parseArgs([]), /at least one suite or experiment/);
+    assert.throws(() => parseArgs(["ci", "--bogus"]), /unknown option --bogus/);
+  });
+});
+
+const measures: Measures = {
+  baselineP99Ms: { sync: 10, durable: 12 },
+  faultStart: 5000,
+  faultEnd: 9000,
+  timeToRecoverMs: 1500,
+  timeToRecoverByPath: { sync: 1500, durable: 800 },
+  firstSuccessAfterFaultMs: { sync: 300, durable: 2500 },
+  errorWindowMs: 4200,
+  blastRadius: { failed: 10, unknown: 2, total: 400, share: 0.03 },
+  timeToDetectMs: { NatsDown: 4000 },
+};
+
+describe("chaos gates", () => {
+  it("evaluates each gate kind against the facts, with numbers in the detail", () => {
+    const ledger = reconcile(
+      [{ messageId: "m1", outcome: "ok", attempt: 1 }],
+      new Map([["m1", { state: "pending" as const }]]),
+    );
+    const res = evaluateGates(
+      [
+        { kind: "zero-loss" },
+        { kind: "recovery-within", ms: 2000 },
+        { kind: "recovery-within", ms: 1000 },
+        { kind: "first-success-within", path: "sync", ms: 2000 },
+        { kind: "first-success-within", path: "durable", ms: 2000 },
+        { kind: "no-crashed-service" },
+        { kind: "declared-state" },
+        { kind: "blast-radius-at-most", share: 0.05 },
+      ],
+      {
+        measures,
+        ledger,
+        stateBefore: { nats: [true], router: [true, true] },
+        stateAfter: { nats: [true], router: [true, false] },
+        rollbackErrors: [],
+      },
+    );
+    assert.deepEqual(
+      res.map((r) => r.pass),
+      [false, true, false, true, false, false, false, true],
+    );
+    assert.match(res[0].detail, /lost 1/);
+    assert.match(res[4].detail, /2500 ms/);
+    assert.match(res[5].detail, /router\[1\]/);
+  });
+
+  it("declared-state fails when a rollback threw even if instances look alike", () => {
+    const [r] = evaluateGates([{ kind: "declared-state" }], {
+      measures,
+      stateBefore: { nats: [true] },
+      stateAfter: { nats: [true] },
+      rollbackErrors: ["restore limits: boom"],
+    });
+    assert.equal(r.pass, false);
+    assert.match(r.detail, /rollback failed: restore limits: boom/);
+  });
+});
+
+describe("chaos HTML report", () => {
+  const exp: ExperimentJournal = {
+    name: "nats-kill-restart",
+    title: natsKillRestart.title,
+    definition: natsKillRestart,
+    status: "failed",
+    reasons: [],
+    startedAt: 0,
+    endedAt: 20000,
+    observedEnd: 20000,
+    steps: [
+      { phase: "method", label: "SIGKILL nats", action: "kill nats[0]", startedAt: 5000, endedAt: 5100 },
+    ],
+    probes: [{ t: 1000, health: true, ready: true, running: { nats: [true] } }],
+    alerts: [{ name: "NatsDown", firstFiringAt: 9000, preexisting: false }],
+    requests: [
+      { path: "sync", intendedAt: 1000, sentAt: 1000, doneAt: 1010, outcome: "ok" },
+      { path: "durable", intendedAt: 6000, sentAt: 6000, doneAt: 6010, outcome: "unknown", messageId: "<m>" },
+    ],
+    ledger: reconcile([{ messageId: "<m>", outcome: "ok", attempt: 1 }], new Map()),
+    measures,
+    gates: [{ gate: { kind: "zero-loss" }, pass: false, detail: "lost 1" }],
+  };
+  const run: RunJournal = {
+    runId: "r1",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    endedAt: "2026-01-01T00:01:00.000Z",
+    stack: { target: "docker", stack: "ci", driver: "docker", capabilities: ["partition"] },
+    notApplicable: [
+      {
+        name: "nats-cluster-node-kill",
+        problems: ["needs 3 nats instance(s), the stack has 1: not applicable"],
+      },
+    ],
+    experiments: [exp],
+    status: "failed",
+  };
+
+  it("is deterministic and joins steps, alerts and outcomes on one timeline", () => {
+    const html = renderReport(run);
+    assert.equal(html, renderReport(run));
+    assert.match(html, /FAILED/);
+    assert.match(html, /SIGKILL nats/);
+    assert.match(html, /alert NatsDown/);
+    assert.match(html, /Requests per second by outcome/);
+    assert.match(html, /SLO burn rate/);
+    assert.match(html, /lost &lt;m&gt;/); // ids are escaped
+    assert.match(html, /nats-cluster-node-kill \(needs 3 nats/);
+    assert.equal((html.match(/<svg/g) ?? []).length, 4);
+  });
+});
