@@ -125,9 +125,10 @@ export class DurableIntake {
   /** Stops the consume loop when the consumer or stream is gone, so `run` re-creates them. */
   private async watch(msgs: ConsumerMessages): Promise<void> {
     for await (const s of await msgs.status()) {
+      this.log.debug("durable consumer status", { type: s.type, data: s.data });
       if (
         (s.type === ConsumerEvents.ConsumerNotFound || s.type === ConsumerEvents.StreamNotFound) &&
-        Number(s.data) >= 2
+        Number(s.data) >= 1
       ) {
         this.log.warn("durable consumer lost; re-creating", { event: s.type });
         this.kv = undefined;
