@@ -104,7 +104,11 @@ export function call(
       {
         method: opts.method ?? (hasBody ? "POST" : "GET"),
         agent: false,
-        headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...opts.headers },
+        // JSON bodies get a JSON content type; raw bodies send exactly the headers given.
+        headers: {
+          ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...opts.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -96,7 +96,7 @@ describe("gateway: contract endpoints and error table", function () {
     assert.equal(assertEnvelope(noTenant, 400, "invalid_request").error.details.field, "X-Tenant-ID");
     const badJson = await call(`${gw.url}/api/v1/routes/decide`, {
       raw: '{"version":"1",',
-      headers: { "x-tenant-id": "tenant-a" },
+      headers: { "x-tenant-id": "tenant-a", "content-type": "application/json" },
     });
     assert.equal(assertEnvelope(badJson, 400, "invalid_request").context.tenant_id, "tenant-a");
     const badField = await decide(gw, validBody({ task: { type: 7, payload: {} } }), { "x-trace-id": "t-9" });
