@@ -1,0 +1,33 @@
+// A named E2E check. The suite is a plain list of these so the CLI and mocha run exactly the same checks,
+// and a report lists every one with its outcome (there is no "skipped": a missing capability fails).
+import type { E2EContext } from "./context";
+
+export type ScenarioGroup = "subjects" | "errors" | "timeouts" | "reconnect" | "backpressure";
+
+export const GROUP_TITLES: Record<ScenarioGroup, string> = {
+  subjects: "1. Subjects and headers",
+  errors: "2. Error semantics",
+  timeouts: "3. Timeouts and late replies",
+  reconnect: "4. Reconnect storm",
+  backpressure: "5. Backpressure",
+};
+
+export interface Check {
+  id: string;
+  group: ScenarioGroup;
+  title: string;
+  /** Upper bound for the check, ms (default 30000). */
+  timeoutMs?: number;
+  run(ctx: E2EContext): Promise<void>;
+}
+
+export interface CheckResult {
+  id: string;
+  group: ScenarioGroup;
+  title: string;
+  passed: boolean;
+  durationMs: number;
+  error?: string;
+  /** The check failed because the stack lacks a capability (fault injection, chaos driver, …). */
+  missingCapability?: boolean;
+}

@@ -1,0 +1,295 @@
+// Scenario group 2: error semantics. Every gateway error of the contract's table, and every router error
+// code (produced by fault injection) mapped to its HTTP status with the router's message preserved.
+import { ROUTER_ERROR_STATUS, SUBJECTS } from "../../services/common/contract";
+import type { Check } from "./check";
+import { E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
+
+const DECIDE = "/api/v1/routes/decide";
+
+/** The contract's envelope: ok:false, error.{code,message,intake_error_code}, context. */
+function expectEnvelope(r: HttpAnswer, status: number, code: string): void {
+  expect(r.status === status, `status ${status}`, `${r.status} ${r.text.slice(0, 300)}`);
+  expect(r.json?.ok === false, "body has ok:false", r.text);
+  expect(r.json?.error?.code === code, `error.code ${code}`, r.json?.error);
+  expect(
+    typeof r.json?.error?.message === "string" && r.json.error.message.length > 0,
+    "error.message is set",
+    r.json?.error,
+  );
+  expect("intake_error_code" in (r.json?.error ?? {}), "error.intake_error_code is present", r.json?.error);
+  expect(typeof r.json?.context === "object", "context is present", r.json);
+}
+
+function gatewayError(
+  id: string,
+  title: string,
+  status: number,
+  code: string,
+  call: (ctx: E2EContext) => Promise<HttpAnswer>,
+  extra?: (r: HttpAnswer) => void,
+): Check {
+  return {
+    id: `errors.gateway.${id}`,
+    group: "errors",
+    title,
+    async run(ctx) {
+      const r = await call(ctx);
+      expectEnvelope(r, status, code);
+      extra?.(r);
+    },
+  };
+}
+
+const routerCodeChecks: Check[] = Object.entries(ROUTER_ERROR_STATUS).map(([code, status]) => ({
+  id: `errors.router.${code}`,
+  group: "errors" as const,
+  title: `router ${code} → HTTP ${status}, message preserved`,
+  async run(ctx: E2EContext) {
+    const t = ctx.tenant(11);
+    const message = `injected ${code} ${ctx.uid("m")}`;
+    await ctx.fault({ tenant_id: t, error_code: code, error_message: message });
+    try {
+      const r = await ctx.decide(t);
+      expectEnvelope(r, status, code);
+      expect(r.json.error.message === message, "router message preserved", r.json.error.message);
+      expect(r.json.context?.tenant_id === t, "context.tenant_id set", r.json.context);
+    } finally {
+      await ctx.clearFaults();
+    }
+  },
+}));
+
+export const errorChecks: Check[] = [
+  gatewayError("missing-tenant", "missing X-Tenant-ID → 400 invalid_request", 400, "invalid_request", (ctx) =>
+    ctx.http({ path: DECIDE, json: ctx.body(ctx.tenant(0)) }),
+  ),
+  gatewayError("bad-json", "malformed JSON → 400 invalid_request", 400, "invalid_request", (ctx) =>
+    ctx.http({
+      path: DECIDE,
+      tenant: ctx.tenant(0),
+      raw: "{not json",
+      headers: { "content-type": "application/json" },
+    }),
+  ),
+  gatewayError(
+    "bad-field",
+    "task.type not a string → 400 invalid_request naming the field",
+    400,
+    "invalid_request",
+    (ctx) =>
+      ctx.http({
+        path: DECIDE,
+        tenant: ctx.tenant(0),
+        json: ctx.body(ctx.tenant(0), { task: { type: 7, payload: {} } }),
+      }),
+    (r) => expect(r.json.error.details?.field === "task.type", "details.field names task.type", r.json.error),
+  ),
+  gatewayError("bad-version", 'version other than "1" → 400 invalid_request', 400, "invalid_request", (ctx) =>
+    ctx.http({ path: DECIDE, tenant: ctx.tenant(0), json: ctx.body(ctx.tenant(0), { version: "2" }) }),
+  ),
+  gatewayError("too-large", "body over 64 KiB → 413 payload_too_large", 413, "payload_too_large", (ctx) =>
+    ctx.http({
+      path: DECIDE,
+      tenant: ctx.tenant(0),
+      json: ctx.body(ctx.tenant(0), { task: { type: "t", payload: { blob: "x".repeat(70 * 1024) } } }),
+    }),
+  ),
+  gatewayError(
+    "media-type",
+    "text/plain body → 415 unsupported_media_type",
+    415,
+    "unsupported_media_type",
+    (ctx) =>
+      ctx.http({
+        path: DECIDE,
+        tenant: ctx.tenant(0),
+        raw: JSON.stringify(ctx.body(ctx.tenant(0))),
+        headers: { "content-type": "text/plain" },
+      }),
+  ),
+  gatewayError("not-found", "unknown path → 404 not_found", 404, "not_found", (ctx) =>
+    ctx.http({ path: "/api/v1/nothing-here" }),
+  ),
+  gatewayError(
+    "method",
+    "GET on the decide endpoint → 405 method_not_allowed",
+    405,
+    "method_not_allowed",
+    (ctx) => ctx.http({ path: DECIDE, method: "GET", tenant: ctx.tenant(0) }),
+  ),
+  {
+    id: "errors.gateway.unauthorized",
+    group: "errors",
+    title: "wrong or missing bearer token → 401 unauthorized (when tenant tokens are configured)",
+    async run(ctx) {
+      const t = ctx.tenant(0);
+      if (!ctx.opts.tenantTokens?.[t]) {
+        throw new MissingCapability(
+          "no tenant tokens known for this stack (pass --tenant-tokens or configure GATEWAY_TENANT_TOKENS)",
+        );
+      }
+      const wrong = await ctx.http({
+        path: DECIDE,
+        json: ctx.body(t),
+        headers: { "x-tenant-id": t, authorization: "Bearer wrong-token" },
+      });
+      expectEnvelope(wrong, 401, "unauthorized");
+      const none = await ctx.http({ path: DECIDE, json: ctx.body(t), headers: { "x-tenant-id": t } });
+      expectEnvelope(none, 401, "unauthorized");
+      const right = await ctx.decide(t);
+      expect(right.status === 200, "the right token is accepted", right.text);
+    },
+  },
+  {
+    id: "errors.gateway.rate-limit",
+    group: "errors",
+    title: "a tenant over its rate limit → 429 with Retry-After and X-RateLimit-*; other tenants unaffected",
+    async run(ctx) {
+      const t = ctx.tenant(1);
+      // Invalid bodies are cheap for the gateway, and the rate limit is taken before the body is read.
+      const answers: HttpAnswer[] = [];
+      for (let wave = 0; wave < 20 && !answers.some((a) => a.status === 429); wave++) {
+        answers.push(
+          ...(await Promise.all(
+            Array.from({ length: 100 }, () =>
+              ctx.http({
+                path: DECIDE,
+                tenant: t,
+                raw: "{",
+                headers: { "content-type": "application/json" },
+              }),
+            ),
+          )),
+        );
+      }
+      const limited = answers.find((a) => a.status === 429);
+      expect(
+        limited,
+        "some requests get 429 (is GATEWAY_RATE_LIMIT_RPS configured?)",
+        `${answers.length} requests, statuses ${[...new Set(answers.map((a) => a.status))]}`,
+      );
+      expectEnvelope(limited!, 429, "rate_limit_exceeded");
+      for (const h of ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"]) {
+        expect(limited!.headers[h] !== undefined, `429 carries ${h}`, limited!.headers);
+      }
+      const other = await ctx.decide(ctx.tenant(2));
+      expect(other.status === 200, "another tenant is not limited (per-tenant windows)", other.text);
+    },
+  },
+  ...routerCodeChecks,
+  {
+    id: "errors.router.unknown-code",
+    group: "errors",
+    title: "an error code outside the contract → 502 bad_gateway",
+    async run(ctx) {
+      const t = ctx.tenant(11);
+      await ctx.fault({ tenant_id: t, error_code: "weird_code", error_message: "strange" });
+      try {
+        expectEnvelope(await ctx.decide(t), 502, "bad_gateway");
+      } finally {
+        await ctx.clearFaults();
+      }
+    },
+  },
+  {
+    id: "errors.router.non-json",
+    group: "errors",
+    title: "a non-JSON router reply → 502 bad_gateway",
+    async run(ctx) {
+      const t = ctx.tenant(11);
+      await ctx.fault({ tenant_id: t, raw_reply: "this is not json" });
+      try {
+        expectEnvelope(await ctx.decide(t), 502, "bad_gateway");
+      } finally {
+        await ctx.clearFaults();
+      }
+    },
+  },
+  {
+    id: "errors.router.intake-code-preserved",
+    group: "errors",
+    title: "the router's intake code fills intake_error_code",
+    async run(ctx) {
+      const t = ctx.tenant(11);
+      await ctx.fault({
+        tenant_id: t,
+        error_code: "invalid_request",
+        intake_error_code: "PAYLOAD_TOO_SMALL",
+        error_message: "too small",
+      });
+      try {
+        const r = await ctx.decide(t);
+        expectEnvelope(r, 400, "invalid_request");
+        expect(
+          r.json.error.intake_error_code === "PAYLOAD_TOO_SMALL",
+          "intake_error_code preserved",
+          r.json.error,
+        );
+      } finally {
+        await ctx.clearFaults();
+      }
+    },
+  },
+  {
+    id: "errors.router.idempotency-violation",
+    group: "errors",
+    title: "same request_id with different content → 400 IDEMPOTENCY_VIOLATION; same content → same decision",
+    async run(ctx) {
+      const t = ctx.tenant(3);
+      const rid = ctx.uid("idem");
+      const first = await ctx.decide(t, { request_id: rid });
+      const same = await ctx.decide(t, { request_id: rid });
+      const diff = await ctx.decide(t, { request_id: rid, task: { type: "other", payload: { z: 1 } } });
+      expect(first.status === 200 && same.status === 200, "first and identical repeat succeed", [
+        first.text,
+        same.text,
+      ]);
+      expect(
+        JSON.stringify(first.json.decision) === JSON.stringify(same.json.decision),
+        "repeat returns the first decision",
+        [first.json, same.json],
+      );
+      expectEnvelope(diff, 400, "invalid_request");
+      expect(
+        diff.json.error.intake_error_code === "IDEMPOTENCY_VIOLATION",
+        "intake code IDEMPOTENCY_VIOLATION",
+        diff.json.error,
+      );
+    },
+  },
+  {
+    id: "errors.router.version-unsupported",
+    group: "errors",
+    title: "the router itself rejects an unsupported version with VERSION_UNSUPPORTED",
+    async run(ctx) {
+      const reply = await ctx.natsRequest(SUBJECTS.decide, {
+        version: "9",
+        tenant_id: ctx.tenant(4),
+        request_id: ctx.uid("v"),
+        message: {},
+      });
+      expect(
+        reply?.ok === false && reply?.error?.intake_error_code === "VERSION_UNSUPPORTED",
+        "router answers VERSION_UNSUPPORTED",
+        reply,
+      );
+    },
+  },
+  {
+    id: "errors.no-crash",
+    group: "errors",
+    title: "after every error above the gateway is healthy and still decides",
+    async run(ctx) {
+      const h = await ctx.http({ path: "/health" });
+      expect(h.status === 200 && h.json?.status === "healthy", "/health 200 healthy", h.text);
+      const r = await ctx.decide(ctx.tenant(0));
+      expect(r.status === 200, "decide still works", r.text);
+      const running = await ctx.driver().running("gateway");
+      expect(
+        running.length > 0 && running.every(Boolean),
+        "every gateway instance still runs (none crashed)",
+        running,
+      );
+    },
+  },
+];
