@@ -1,7 +1,9 @@
 // Pulumi program entry: read and validate the stack config, build the selected target, export the
 // StackOutputs keys (stacks/outputs.ts) that validation, load and chaos tooling read.
 import { readConfig, type Target } from "./stacks/config";
+import { buildAwsStack } from "./stacks/aws";
 import { buildDockerStack, type StackOutputValues } from "./stacks/docker";
+import { buildKubernetesStack } from "./stacks/kubernetes";
 
 function build(): StackOutputValues {
   const loaded = readConfig();
@@ -10,9 +12,9 @@ function build(): StackOutputValues {
     case "docker":
       return buildDockerStack(loaded);
     case "aws":
+      return buildAwsStack(loaded);
     case "kubernetes":
-      // Replaced by stacks/aws.ts and stacks/kubernetes.ts (cloud targets issue).
-      throw new Error(`proving-ground:target "${target}" is not available yet in this version; use "docker"`);
+      return buildKubernetesStack(loaded);
   }
 }
 

@@ -4,6 +4,7 @@
 // password a secret Output. Validation reuses services/common's EnvReader: config keys are just names.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, EnvReader } from "../services/common/env";
+import { CLOUD_CONFIG_KEYS } from "./cloud-keys";
 
 export const PROJECT = "proving-ground";
 export const TARGETS = ["docker", "aws", "kubernetes"] as const;
@@ -105,6 +106,8 @@ export const CONFIG_KEYS = [
   "promtailImage",
   "validationEnabled",
   "validationTenant",
+  // Target-specific keys of the cloud stacks, validated in stacks/cloud-config.ts.
+  ...CLOUD_CONFIG_KEYS,
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
