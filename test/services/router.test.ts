@@ -317,3 +317,39 @@ describe("router service over NATS", function () {
     assert.equal((await fetch(`http://127.0.0.1:${router.metricsPort}/nope`)).status, 404);
   });
 });
+
+describe("router load bounds", function () {
+  this.timeout(30000);
+  let nats: NatsServer;
+  let router: RouterHandle;
+  let nc: NatsConnection;
+  before(async () => {
+    nats = await startNats();
+    // 4 in flight at most; the in-flight active threshold defaults to 90% of that (3).
+    router = await startTestRouter(nats, { ROUTER_FAULTS_ENABLED: "true", ROUTER_MAX_INFLIGHT: "4" });
+    nc = await client(nats);
+  });
+  after(async () => {
+    await nc?.close();
+    await router?.stop();
+    await nats?.stop();
+  });
+
+  it("signals backpressure from in-flight load and rejects beyond ROUTER_MAX_INFLIGHT", async () => {
+    await ask(nc, SUBJECTS.faults, { delay_ms: 1500 });
+    const slow = Array.from({ length: 4 }, () => ask(nc, SUBJECTS.decide, routeRequest(), {}, 5000));
+    const bp = await waitFor("backpressure active", async () => {
+      const s = await ask(nc, SUBJECTS.backpressure, "");
+      return s.status === "active" ? s : undefined;
+    });
+    assert.equal(bp.inflight, 4);
+    assert.ok(bp.retry_after_s >= 1);
+    const rejected = await ask(nc, SUBJECTS.decide, routeRequest());
+    assert.equal(rejected.ok, false);
+    assert.equal(rejected.error.code, "extension_unavailable");
+    assert.match(rejected.error.message, /4 requests in flight/);
+    for (const r of await Promise.all(slow)) assert.equal(r.ok, true);
+    const after = await ask(nc, SUBJECTS.backpressure, "");
+    assert.equal(after.inflight, 0);
+  });
+});

@@ -158,7 +158,9 @@ export async function startRouter(
     const finish = () => {
       if (!ev.drop) msg.respond(ev.raw !== undefined ? Buffer.from(ev.raw, "utf8") : encode(ev.reply));
       const ms = performance.now() - t0;
-      latency.add(ms);
+      // Injected delays are not router load: keep them out of the backpressure latency signal, or a
+      // timeout test would turn the gateway's next requests into 503s.
+      if (!ev.delayMs) latency.add(ms);
       metrics.decision(ev.outcome, ev.provider, ms / 1000);
       if (ev.intakeCode) metrics.intakeError(ev.intakeCode);
       if (debug) {
