@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { StackOutputs } from "../stacks/outputs";
-import { createDriver } from "./drivers";
+import { openDriver } from "./drivers";
 import type { ChaosDriver } from "./drivers/types";
 import { select } from "./experiments";
 import type { RunJournal } from "./journal";
@@ -14,7 +14,7 @@ import { driverCapabilities, roleCounts, runExperiment } from "./runner";
 
 export interface SuiteOptions {
   outputs: StackOutputs;
-  /** Defaults to createDriver(outputs). */
+  /** Defaults to openDriver(outputs). */
   driver?: ChaosDriver;
   /** Root of the report folders; default <cwd>/reports/chaos. */
   reportRoot?: string;
@@ -33,7 +33,7 @@ export function timestampDir(d = new Date()): string {
 
 export async function runSuite(words: string[], o: SuiteOptions): Promise<SuiteResult> {
   const sel = select(words);
-  const driver = o.driver ?? createDriver(o.outputs);
+  const driver = o.driver ?? (await openDriver(o.outputs));
   const caps = await driverCapabilities(driver);
   const counts = roleCounts(o.outputs, driver);
   const started = new Date();

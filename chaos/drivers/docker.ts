@@ -15,6 +15,15 @@ import type { ChaosDriver, DriverCapability, InstanceRef, LinkImpairment, Resour
 const run = promisify(execFile);
 const RULE_COMMENT = "pg-chaos-loss";
 
+interface DeclaredLimits {
+  NanoCpus: number;
+  Memory: number;
+  MemorySwap: number;
+  /** Which limits a squeeze changed (only those are restored). */
+  cpu: boolean;
+  memory: boolean;
+}
+
 interface SavedEndpoint {
   network: string;
   aliases?: string[];
@@ -27,10 +36,7 @@ export class DockerDriver implements ChaosDriver {
   /** Endpoints removed by disconnect(), per container, so reconnect() restores aliases and IPs. */
   private readonly detached = new Map<string, SavedEndpoint[]>();
   /** Limits before the first squeeze, per container. */
-  private readonly declaredLimits = new Map<
-    string,
-    { NanoCpus: number; Memory: number; MemorySwap: number }
-  >();
+  private readonly declaredLimits = new Map<string, DeclaredLimits>();
   private caps?: Set<DriverCapability>;
 
   constructor(
@@ -153,34 +159,57 @@ export class DockerDriver implements ChaosDriver {
 
   async squeeze(ref: InstanceRef, limits: ResourceLimits | undefined): Promise<void> {
     await this.each(ref, async (c, n) => {
-      if (!this.declaredLimits.has(n)) {
+      let declared = this.declaredLimits.get(n);
+      if (!declared) {
         const h = (await c.inspect()).HostConfig;
-        this.declaredLimits.set(n, {
+        declared = {
           NanoCpus: h.NanoCpus ?? 0,
           Memory: h.Memory ?? 0,
           MemorySwap: h.MemorySwap ?? 0,
-        });
+          cpu: false,
+          memory: false,
+        };
+        this.declaredLimits.set(n, declared);
       }
-      const declared = this.declaredLimits.get(n)!;
       if (limits === undefined) {
-        // Docker treats 0 as "unchanged" in an update, so an unlimited declared value is restored as
-        // -1 (swap) and a limit far above any host (memory) – recorded in the journal as restored.
-        await c.update({
-          NanoCpus: declared.NanoCpus || (await this.hostCpus()) * 1e9,
-          Memory: declared.Memory || 1024 ** 4,
-          MemorySwap: declared.Memory ? declared.MemorySwap : -1,
-        });
+        await this.restoreLimits(c, declared);
         this.declaredLimits.delete(n);
         return;
       }
       const upd: Record<string, number> = {};
-      if (limits.cpus !== undefined) upd.NanoCpus = Math.round(limits.cpus * 1e9);
+      if (limits.cpus !== undefined) {
+        upd.NanoCpus = Math.round(limits.cpus * 1e9);
+        declared.cpu = true;
+      }
       if (limits.memoryBytes !== undefined) {
         upd.Memory = limits.memoryBytes;
         upd.MemorySwap = limits.memoryBytes; // no swap: a memory squeeze must bite
+        declared.memory = true;
       }
       await c.update(upd);
     });
+  }
+
+  /**
+   * Docker cannot unset a limit in an update (0 means "unchanged"), so an unlimited declared value is
+   * restored as the host's total (memory) or all host CPUs. On cgroup v1 the swap limit must be raised
+   * before the memory limit, hence two updates.
+   */
+  private async restoreLimits(c: Docker.Container, d: DeclaredLimits): Promise<void> {
+    if (d.cpu) await c.update({ NanoCpus: d.NanoCpus || (await this.hostCpus()) * 1e9 });
+    if (!d.memory) return;
+    const total = (await this.docker.info()).MemTotal as number;
+    const mem = d.Memory || total;
+    const swap = d.Memory
+      ? d.MemorySwap > 0
+        ? d.MemorySwap
+        : d.MemorySwap < 0
+          ? total * 2
+          : d.Memory * 2
+      : total * 2;
+    const current = (await c.inspect()).HostConfig.Memory ?? 0;
+    await c.update({ Memory: current, MemorySwap: Math.max(swap, current) });
+    await c.update({ Memory: mem, MemorySwap: swap });
   }
 
   private async hostCpus(): Promise<number> {

@@ -5,7 +5,8 @@ import { DockerDriver } from "./docker";
 import { ProcessDriver } from "./process";
 import type { ChaosDriver } from "./types";
 
-export type DriverFactory = (outputs: StackOutputs) => ChaosDriver;
+/** Sync for local drivers; async for drivers that must look things up first (kubernetes, ssm clients). */
+export type DriverFactory = (outputs: StackOutputs) => ChaosDriver | Promise<ChaosDriver>;
 type DriverName = ChaosTarget["driver"];
 
 const factories = new Map<DriverName, DriverFactory>([
@@ -30,15 +31,27 @@ export function driverNameOf(outputs: StackOutputs): DriverName {
   return [...names][0];
 }
 
-export function createDriver(outputs: StackOutputs): ChaosDriver {
+function factoryFor(outputs: StackOutputs): DriverFactory {
   const name = driverNameOf(outputs);
   const f = factories.get(name);
   if (!f) {
     throw new Error(
-      `outputs.chaosTargets uses driver "${name}", which has no implementation here (known: ${[...factories.keys()].join(", ")})`,
+      `outputs.chaosTargets uses driver "${name}", which has no implementation registered (known: ${[...factories.keys()].join(", ")})`,
     );
   }
-  return f(outputs);
+  return f;
+}
+
+/** The driver for a stack whose factory is synchronous (docker, process). */
+export function createDriver(outputs: StackOutputs): ChaosDriver {
+  const d = factoryFor(outputs)(outputs);
+  if (d instanceof Promise) throw new Error("this driver connects asynchronously: use openDriver(outputs)");
+  return d;
+}
+
+/** The driver for any stack, including drivers registered with an async factory. */
+export async function openDriver(outputs: StackOutputs): Promise<ChaosDriver> {
+  return factoryFor(outputs)(outputs);
 }
 
 export type { ChaosDriver, InstanceRef } from "./types";
