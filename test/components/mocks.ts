@@ -135,13 +135,14 @@ function fullConfig(values: ConfigValues): Record<string, string> {
 /** Runs index.ts under fresh mocks with the given config (as PULUMI_CONFIG) and resolves its exports. */
 export async function runProgram(
   values: ConfigValues,
-  opts: { stack?: string; secretKeys?: string[]; preview?: boolean } = {},
+  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; mocks?: RecordingMocks } = {},
 ): Promise<ProgramRun> {
   const config = fullConfig(values);
   const secretKeys = (opts.secretKeys ?? []).map((k) => (k.includes(":") ? k : `proving-ground:${k}`));
   process.env.PULUMI_CONFIG = JSON.stringify(config);
   process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
-  const mocks = new RecordingMocks();
+  // The cloud targets' tests pass a subclass that also accepts aws/kubernetes resources.
+  const mocks = opts.mocks ?? new RecordingMocks();
   await pulumi.runtime.setMocks(mocks, "proving-ground", opts.stack ?? "test", opts.preview ?? false);
   // setMocks keeps the runtime's config store; load the same JSON into it explicitly.
   pulumi.runtime.setAllConfig(config, secretKeys);

@@ -1,0 +1,264 @@
+// stacks/config.ts: the pure parser every target shares. Defaults, typed values, and errors that name
+// the offending key and say what was expected.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  DEFAULTS,
+  isPinnedImage,
+  parseConfig,
+  parseMemory,
+  PROJECT,
+} from "../../stacks/config";
+import { readStackConfig } from "../deploy/stack-config";
+
+const raw = (values: Record<string, string>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [`proving-ground:${k}`, v]));
+
+function problems(values: Record<string, string>): string[] {
+  try {
+    parseConfig(raw(values), "t");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    return e.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("stacks/config parseConfig", () => {
+  it("applies the documented defaults", () => {
+    const c = parseConfig({}, "dev");
+    assert.equal(c.target, "docker");
+    assert.equal(c.stack, "dev");
+    assert.equal(c.bindAddress, "127.0.0.1");
+    assert.equal(c.nats.replicas, 1);
+    assert.equal(c.nats.image, DEFAULTS.natsImage);
+    assert.equal(c.nats.user, "beamline");
+    assert.deepEqual(c.gateway.image, {
+      kind: "build",
+      dockerfile: "services/gateway/Dockerfile",
+      baseImage: undefined,
+    });
+    assert.deepEqual(c.router.image, {
+      kind: "build",
+      dockerfile: "services/router/Dockerfile",
+      baseImage: undefined,
+    });
+    assert.equal(c.gateway.replicas, 1);
+    assert.equal(c.gateway.hostPort, 8080);
+    assert.deepEqual(c.gateway.limits, {
+      cpus: 0.5,
+      memory: "256Mi",
+      memoryBytes: 256 * 2 ** 20,
+      memoryMb: 256,
+    });
+    assert.equal(c.observability.grafana.enabled, true);
+    assert.equal(c.observability.prometheus.hostPort, 9090);
+    assert.equal(c.validation.enabled, true);
+  });
+
+  it("types every value it reads", () => {
+    const c = parseConfig(
+      raw({
+        natsReplicas: "3",
+        gatewayReplicas: "2",
+        routerReplicas: "4",
+        routerMemory: "1g",
+        routerCpus: "1.5",
+        gatewayImage: "registry.example/beamline/gateway:1.2.3",
+        serviceBaseImage: "proving-ground/base:bookworm",
+        gatewayEnv: '["GATEWAY_RATE_LIMIT_RPS=50","LOG_LEVEL=debug"]',
+        grafanaEnabled: "false",
+        routerFaultsEnabled: "true",
+      }),
+      "ci",
+    );
+    assert.equal(c.nats.replicas, 3);
+    assert.equal(c.nats.streamReplicas, 3);
+    assert.equal(c.gateway.replicas, 2);
+    assert.equal(c.router.replicas, 4);
+    assert.deepEqual(c.router.limits, { cpus: 1.5, memory: "1g", memoryBytes: 2 ** 30, memoryMb: 1024 });
+    assert.deepEqual(c.gateway.image, { kind: "image", name: "registry.example/beamline/gateway:1.2.3" });
+    assert.deepEqual(c.router.image, {
+      kind: "build",
+      dockerfile: "services/router/Dockerfile",
+      baseImage: "proving-ground/base:bookworm",
+    });
+    assert.deepEqual(c.gateway.env, ["GATEWAY_RATE_LIMIT_RPS=50", "LOG_LEVEL=debug"]);
+    assert.equal(c.observability.grafana.enabled, false);
+    assert.equal(c.router.faultsEnabled, true);
+  });
+
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      "unknown target",
+      { target: "openstack" },
+      /proving-ground:target must be one of docker, aws, kubernetes/,
+    ],
+    [
+      "gateway replicas < 1",
+      { gatewayReplicas: "0" },
+      /proving-ground:gatewayReplicas must be between 1 and 16, got 0/,
+    ],
+    [
+      "router replicas not an integer",
+      { routerReplicas: "two" },
+      /proving-ground:routerReplicas must be an integer/,
+    ],
+    ["2 NATS nodes", { natsReplicas: "2" }, /proving-ground:natsReplicas must be 1 or 3/],
+    [
+      "bad memory string",
+      { natsMemory: "lots" },
+      /proving-ground:natsMemory must be a memory size like "256Mi"/,
+    ],
+    ["unknown memory unit", { gatewayMemory: "256Xi" }, /proving-ground:gatewayMemory must be a memory size/],
+    [
+      "memory below docker's floor",
+      { routerMemory: "1m" },
+      /proving-ground:routerMemory must be at least 6Mi/,
+    ],
+    ["cpus not a number", { routerCpus: "half" }, /proving-ground:routerCpus must be a number/],
+    [
+      "unpinned image",
+      { prometheusImage: "prom/prometheus" },
+      /proving-ground:prometheusImage must be an image pinned/,
+    ],
+    ["latest image", { natsImage: "nats:latest" }, /proving-ground:natsImage must be an image pinned/],
+    [
+      "port out of range",
+      { gatewayHostPort: "70000" },
+      /proving-ground:gatewayHostPort must be between 1 and 65535/,
+    ],
+    [
+      "colliding host ports",
+      { grafanaHostPort: "9090" },
+      /proving-ground:grafanaHostPort \(9090\) collides with proving-ground:prometheusHostPort/,
+    ],
+    [
+      "gateway replica port collides",
+      { gatewayReplicas: "2", prometheusHostPort: "8081" },
+      /proving-ground:prometheusHostPort \(8081\) collides with proving-ground:gatewayHostPort\+1/,
+    ],
+    [
+      "env not NAME=value",
+      { routerEnv: '["no equals sign"]' },
+      /proving-ground:routerEnv must be a list of "NAME=value" strings/,
+    ],
+    ["not a boolean", { grafanaEnabled: "maybe" }, /proving-ground:grafanaEnabled must be true or false/],
+    [
+      "bind address not IPv4",
+      { bindAddress: "localhost" },
+      /proving-ground:bindAddress must be an IPv4 address/,
+    ],
+    ["typo in a key", { natsReplica: "3" }, /proving-ground:natsReplica is not a known config key/],
+  ];
+  for (const [what, values, expected] of cases) {
+    it(`rejects ${what}, naming the key`, () => {
+      const p = problems(values);
+      assert.ok(
+        p.some((m) => expected.test(m)),
+        `no problem matched ${expected}:\n${p.join("\n")}`,
+      );
+    });
+  }
+
+  it("reports every problem at once", () => {
+    const p = problems({ target: "x", gatewayReplicas: "0", natsMemory: "big" });
+    assert.equal(p.length, 3, p.join("\n"));
+  });
+
+  it("ignores other namespaces (providers' own config)", () => {
+    const c = parseConfig({ "docker:host": "unix:///var/run/docker.sock", "aws:region": "eu-west-1" }, "dev");
+    assert.equal(c.target, "docker");
+  });
+});
+
+describe("stacks/config parseMemory", () => {
+  const table: [string, number | undefined][] = [
+    ["256Mi", 256 * 2 ** 20],
+    ["512m", 512 * 2 ** 20],
+    ["1g", 2 ** 30],
+    ["1Gi", 2 ** 30],
+    ["1.5G", 1.5 * 2 ** 30],
+    ["64k", 64 * 1024],
+    ["1048576", 2 ** 20],
+    ["128MB", 128 * 2 ** 20],
+    ["", undefined],
+    ["0", undefined],
+    ["-1g", undefined],
+    ["1 tb", undefined],
+    ["Mi", undefined],
+  ];
+  for (const [s, bytes] of table) {
+    it(`${JSON.stringify(s)} -> ${bytes}`, () => assert.equal(parseMemory(s), bytes));
+  }
+});
+
+describe("stacks/config isPinnedImage", () => {
+  it("accepts tags and digests, rejects bare names and latest", () => {
+    for (const ok of [
+      "nats:2.10-alpine",
+      "proving-ground/nats:ci",
+      "localhost:5000/x/y:1",
+      `nats@sha256:${"a".repeat(64)}`,
+    ]) {
+      assert.equal(isPinnedImage(ok), true, ok);
+    }
+    for (const bad of ["nats", "localhost:5000/nats", "nats:latest", "nats:", "na ts:1", ""]) {
+      assert.equal(isPinnedImage(bad), false, bad);
+    }
+  });
+});
+
+describe("Pulumi.yaml and the stack files", () => {
+  const REPO = path.resolve(__dirname, "..", "..");
+  const project = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+  const stackFiles = fs.readdirSync(REPO).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.test(f));
+
+  it("declares exactly the keys the program reads, each with a type and a description", () => {
+    assert.equal(project.name, PROJECT);
+    assert.deepEqual(project.runtime, {
+      name: "nodejs",
+      options: { typescript: true, packagemanager: "npm" },
+    });
+    assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+    for (const [k, v] of Object.entries<{ type: string; description: string }>(project.config)) {
+      assert.ok(["string", "integer", "boolean", "array"].includes(v.type), `${k} type`);
+      assert.ok(v.description?.length > 10, `${k} description`);
+    }
+    assert.equal(project.config.natsPassword.secret, true);
+  });
+
+  it("declares the same defaults the parser applies", () => {
+    const defaultsOnly = Object.fromEntries(
+      Object.entries(project.config as Record<string, { default?: unknown }>)
+        .filter(([, v]) => v.default !== undefined)
+        .map(([k, v]) => [
+          `${PROJECT}:${k}`,
+          typeof v.default === "string" ? v.default : JSON.stringify(v.default),
+        ]),
+    );
+    assert.ok(Object.keys(defaultsOnly).length >= 30);
+    assert.deepEqual(parseConfig(defaultsOnly, "dev"), parseConfig({}, "dev"));
+  });
+
+  it("every stack file uses declared keys only and passes validation", () => {
+    assert.ok(
+      stackFiles.includes("Pulumi.dev.yaml") && stackFiles.includes("Pulumi.ci.yaml"),
+      stackFiles.join(),
+    );
+    for (const f of stackFiles) {
+      const stack = f.slice("Pulumi.".length, -".yaml".length);
+      const doc = YAML.parse(fs.readFileSync(path.join(REPO, f), "utf8"));
+      for (const k of Object.keys(doc.config ?? {})) {
+        if (k.startsWith(`${PROJECT}:`))
+          assert.ok(k.slice(PROJECT.length + 1) in project.config, `${f}: ${k} undeclared`);
+      }
+      const c = parseConfig(readStackConfig(REPO, stack).config, stack);
+      assert.equal(c.stack, stack);
+    }
+  });
+});

@@ -1,0 +1,372 @@
+// index.ts under strict recording mocks, loaded fresh per case with its config in PULUMI_CONFIG: resource
+// counts and inputs per config, secrets, published ports, health checks, outputs and config errors.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { renderRuleFiles } from "../../monitoring";
+import { ROLE_LABEL, STACK_LABEL } from "../../components/common";
+import type { StackOutputs } from "../../stacks/outputs";
+import { readStackConfig } from "../deploy/stack-config";
+import { isSecretValue, reveal, runProgram, TYPES, type ProgramRun, type Recorded } from "./mocks";
+
+const REPO = path.resolve(__dirname, "..", "..");
+
+// Record<keyof StackOutputs, true>: the compiler fails here if StackOutputs gains a key we do not list.
+const OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
+  target: true,
+  stack: true,
+  gatewayUrl: true,
+  natsUrl: true,
+  natsHostUrls: true,
+  natsUser: true,
+  natsPassword: true,
+  natsMonitorUrls: true,
+  prometheusUrl: true,
+  alertmanagerUrl: true,
+  grafanaUrl: true,
+  routerMetricsUrls: true,
+  chaosTargets: true,
+  validation: true,
+};
+
+const labelsOf = (r: Recorded) =>
+  Object.fromEntries(
+    (reveal<{ label: string; value: string }[]>(r.inputs.labels) ?? []).map((l) => [l.label, l.value]),
+  );
+const roleOf = (r: Recorded) => labelsOf(r)[ROLE_LABEL];
+const byRole = (run: ProgramRun, role: string) => run.mocks.containers().filter((c) => roleOf(c) === role);
+
+/** JSON of the recorded inputs with every secret value blanked: what would be visible in plain text. */
+function plainText(run: ProgramRun): string {
+  const blank = (v: unknown): unknown => {
+    if (isSecretValue(v)) return "[secret]";
+    if (Array.isArray(v)) return v.map(blank);
+    if (typeof v === "object" && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blank(x)]));
+    return v;
+  };
+  return JSON.stringify(run.mocks.resources.map((r) => blank(r.inputs)));
+}
+
+/** The CLI's view of a stack file (Pulumi.yaml defaults + Pulumi.<stack>.yaml), via the deploy harness. */
+function stackFileConfig(stack: string): Record<string, string> {
+  return readStackConfig(REPO, stack).config;
+}
+
+describe("index.ts under mocks: docker target", function () {
+  this.timeout(60000);
+
+  describe("default config", () => {
+    let run: ProgramRun;
+    before(async () => {
+      run = await runProgram({ target: "docker" }, { stack: "unit" });
+    });
+
+    it("creates one network, one NATS node with its volume, one gateway and one router", () => {
+      assert.equal(run.mocks.of(TYPES.network).length, 1);
+      assert.equal(byRole(run, "nats").length, 1);
+      assert.equal(run.mocks.of(TYPES.volume).length, 1);
+      assert.equal(byRole(run, "gateway").length, 1);
+      assert.equal(byRole(run, "router").length, 1);
+      assert.equal(run.mocks.calls.length, 0, "no provider functions are called");
+      const net = run.mocks.of(TYPES.network)[0];
+      assert.equal(net.inputs.name, "pg-unit");
+      for (const c of run.mocks.containers()) {
+        assert.deepEqual(
+          reveal(c.inputs.networksAdvanced).map((n: { name: string }) => n.name),
+          ["pg-unit"],
+        );
+        assert.match(c.inputs.name, /^pg-unit-/);
+      }
+    });
+
+    it("labels every container, network and volume with stack and role", () => {
+      const labelled = [
+        ...run.mocks.containers(),
+        ...run.mocks.of(TYPES.network),
+        ...run.mocks.of(TYPES.volume),
+      ];
+      assert.ok(labelled.length >= 8);
+      for (const r of labelled) {
+        const l = labelsOf(r);
+        assert.equal(l[STACK_LABEL], "unit", `${r.name} stack label`);
+        assert.ok(l[ROLE_LABEL], `${r.name} role label`);
+      }
+      assert.deepEqual([...new Set(run.mocks.containers().map(roleOf))].sort(), [
+        "alertmanager",
+        "blackbox",
+        "cadvisor",
+        "gateway",
+        "grafana",
+        "loki",
+        "nats",
+        "nats-exporter",
+        "prometheus",
+        "promtail",
+        "router",
+        "validation",
+      ]);
+    });
+
+    it("publishes only the gateway and the UIs, on 127.0.0.1", () => {
+      const published = run.mocks
+        .containers()
+        .filter((c) => (reveal<unknown[]>(c.inputs.ports) ?? []).length > 0)
+        .map((c) => [roleOf(c), reveal(c.inputs.ports)]);
+      assert.deepEqual(Object.fromEntries(published), {
+        gateway: [{ internal: 8080, external: 8080, ip: "127.0.0.1" }],
+        prometheus: [{ internal: 9090, external: 9090, ip: "127.0.0.1" }],
+        alertmanager: [{ internal: 9093, external: 9093, ip: "127.0.0.1" }],
+        grafana: [{ internal: 3000, external: 3000, ip: "127.0.0.1" }],
+      });
+      assert.ok(
+        run.mocks.containers().every((c) => !c.inputs.publishAllPorts && c.inputs.networkMode !== "host"),
+      );
+    });
+
+    it("health-gates every long-running container; the one-shot job attaches instead", () => {
+      for (const c of run.mocks.containers()) {
+        if (roleOf(c) === "validation") {
+          assert.equal(c.inputs.attach, true);
+          assert.equal(c.inputs.logs, true);
+          assert.equal(c.inputs.mustRun, true);
+          assert.equal(c.inputs.restart, "no");
+          assert.equal(c.inputs.healthcheck, undefined);
+          assert.deepEqual(c.inputs.command, ["node", "/opt/proving-ground/validate.js"]);
+          continue;
+        }
+        const tests: string[] = c.inputs.healthcheck?.tests ?? [];
+        assert.ok(tests.length > 1 && tests[0] === "CMD", `${c.inputs.name} has a health check`);
+        assert.equal(c.inputs.wait, true, `${c.inputs.name} waits for health`);
+        assert.ok(c.inputs.memory > 0 && Number(c.inputs.cpus) > 0, `${c.inputs.name} has limits`);
+        assert.equal(c.inputs.restart, "unless-stopped");
+      }
+    });
+
+    it("runs NATS with its rendered config, JetStream volume and health check", () => {
+      const nats = run.mocks.container("nats-0");
+      assert.deepEqual(nats.inputs.command, ["nats-server", "--config", "/etc/nats/nats.conf"]);
+      const upload = nats.inputs.uploads[0];
+      assert.equal(upload.file, "/etc/nats/nats.conf");
+      assert.match(upload.content, /server_name: nats-0/);
+      assert.doesNotMatch(upload.content, /cluster \{/);
+      assert.deepEqual(nats.inputs.mounts, [
+        { type: "volume", source: "pg-unit-nats-0-data", target: "/data/jetstream" },
+      ]);
+      assert.deepEqual(nats.inputs.healthcheck.tests.slice(0, 2), ["CMD", "wget"]);
+      assert.match(nats.inputs.healthcheck.tests.at(-1), /:8222\/healthz/);
+    });
+
+    it("builds gateway and router from the repo Dockerfiles (load, no push) and runs the build", () => {
+      const builds = run.mocks.of(TYPES.buildImage);
+      assert.equal(builds.length, 2);
+      for (const b of builds) {
+        const kind = b.name.replace("-image", "");
+        assert.equal(b.inputs.load, true);
+        assert.equal(b.inputs.push, false);
+        assert.deepEqual(b.inputs.context, { location: REPO });
+        assert.deepEqual(b.inputs.dockerfile, { location: path.join(REPO, "services", kind, "Dockerfile") });
+        assert.deepEqual(b.inputs.tags, [`proving-ground/${kind}:unit`]);
+        assert.deepEqual(b.inputs.buildArgs, {});
+        assert.equal(run.mocks.container(`${kind}-0`).inputs.image, `proving-ground/${kind}:unit`);
+      }
+      assert.equal(run.mocks.container("validation").inputs.image, "proving-ground/gateway:unit");
+      for (const r of run.mocks.of(TYPES.remoteImage)) assert.equal(r.inputs.keepLocally, true, r.name);
+    });
+
+    it("gives the services their environment, the password only inside a secret", () => {
+      const gw = run.mocks.container("gateway-0");
+      assert.ok(isSecretValue(gw.inputs.envs), "gateway env is a secret");
+      const env: string[] = reveal(gw.inputs.envs);
+      assert.ok(env.includes("NATS_URL=nats://nats-0:4222"));
+      assert.ok(env.includes("NATS_USER=beamline"));
+      assert.ok(env.includes("GATEWAY_PORT=8080"));
+      assert.ok(env.includes(`NATS_PASSWORD=${run.outputs.natsPassword}`));
+      const router: string[] = reveal(run.mocks.container("router-0").inputs.envs);
+      assert.ok(router.includes("ROUTER_METRICS_PORT=9091"));
+      assert.ok(router.includes("ROUTER_FAULTS_ENABLED=false"));
+    });
+
+    it("keeps the generated NATS password secret everywhere", () => {
+      assert.equal(run.secret.natsPassword, true, "natsPassword output is secret");
+      const pw = run.outputs.natsPassword as string;
+      assert.ok(pw.length >= 16);
+      assert.ok(run.mocks.of(TYPES.randomPassword).some((r) => r.name === "nats-password"));
+      assert.ok(!plainText(run).includes(pw), "password appears in a non-secret input");
+      for (const c of run.mocks.containers()) {
+        if (JSON.stringify(reveal(c.inputs.envs ?? [])).includes(pw)) {
+          assert.ok(isSecretValue(c.inputs.envs), `${c.inputs.name}: env with the password is not secret`);
+        }
+      }
+    });
+
+    it("uploads prometheus.yml and every generated rule file", () => {
+      const prom = run.mocks.container("prometheus");
+      const files = (prom.inputs.uploads as { file: string; content: string }[]).map((u) => u.file);
+      assert.ok(files.includes("/etc/prometheus/prometheus.yml"));
+      for (const r of renderRuleFiles()) assert.ok(files.includes(`/etc/prometheus/rules/${r.name}`), r.name);
+      assert.ok(!prom.inputs.entrypoints, "official images keep their ENTRYPOINT; only args are set");
+      assert.ok((prom.inputs.command as string[]).includes("--config.file=/etc/prometheus/prometheus.yml"));
+    });
+
+    it("exports every StackOutputs key with host-reachable addresses", () => {
+      for (const k of Object.keys(OUTPUT_KEYS)) assert.ok(k in run.outputs, `missing output ${k}`);
+      const o = run.outputs as StackOutputs;
+      assert.equal(o.target, "docker");
+      assert.equal(o.stack, "unit");
+      assert.equal(o.gatewayUrl, "http://127.0.0.1:8080");
+      assert.equal(o.natsUrl, "nats://nats-0:4222");
+      assert.match(o.natsHostUrls[0], /^nats:\/\/172\.30\.0\.\d+:4222$/);
+      assert.equal(
+        o.natsMonitorUrls[0],
+        o.natsHostUrls[0].replace("nats://", "http://").replace(":4222", ":8222"),
+      );
+      assert.match(o.routerMetricsUrls[0], /^http:\/\/172\.30\.0\.\d+:9091\/metrics$/);
+      assert.equal(o.prometheusUrl, "http://127.0.0.1:9090");
+      assert.equal(o.alertmanagerUrl, "http://127.0.0.1:9093");
+      assert.equal(o.grafanaUrl, "http://127.0.0.1:3000");
+      assert.deepEqual(o.chaosTargets.nats, {
+        driver: "docker",
+        containers: ["pg-unit-nats-0"],
+        networks: ["pg-unit"],
+        volumes: ["pg-unit-nats-0-data"],
+      });
+      assert.deepEqual(o.chaosTargets.gateway?.containers, ["pg-unit-gateway-0"]);
+      assert.deepEqual(o.chaosTargets.router?.containers, ["pg-unit-router-0"]);
+      assert.deepEqual(o.chaosTargets.prometheus?.containers, ["pg-unit-prometheus"]);
+      assert.equal(o.validation?.exitCode, 0);
+      assert.equal(o.validation?.logTail.split("\n").length, 20);
+    });
+  });
+
+  it("3 NATS nodes, replicas and limits shape the containers", async () => {
+    const run = await runProgram({
+      natsReplicas: "3",
+      gatewayReplicas: "2",
+      routerReplicas: "3",
+      routerMemory: "1g",
+      routerCpus: "1.5",
+      natsMemory: "128Mi",
+    });
+    const nats = byRole(run, "nats");
+    assert.equal(nats.length, 3);
+    assert.equal(run.mocks.of(TYPES.volume).length, 3);
+    for (const [i, c] of nats.entries()) {
+      const conf: string = c.inputs.uploads[0].content;
+      const routes = [...conf.matchAll(/nats-route:\/\/(nats-\d):6222/g)].map((m) => m[1]);
+      assert.deepEqual(
+        routes.sort(),
+        ["nats-0", "nats-1", "nats-2"].filter((n) => n !== `nats-${i}`),
+      );
+      assert.equal(c.inputs.memory, 128);
+      assert.deepEqual(reveal(c.inputs.networksAdvanced)[0].aliases, [`nats-${i}`]);
+    }
+    assert.equal(byRole(run, "router").length, 3);
+    for (const r of byRole(run, "router")) {
+      assert.equal(r.inputs.memory, 1024);
+      assert.equal(r.inputs.cpus, "1.5");
+      assert.equal(r.inputs.ports.length, 0, "routers are not published");
+    }
+    const gws = byRole(run, "gateway");
+    assert.deepEqual(
+      gws.map((g) => reveal(g.inputs.ports)[0].external),
+      [8080, 8081],
+    );
+    const o = run.outputs as StackOutputs;
+    assert.equal(o.natsUrl, "nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222");
+    assert.equal(o.natsHostUrls.length, 3);
+    assert.equal(o.natsMonitorUrls.length, 3);
+    assert.equal(o.routerMetricsUrls.length, 3);
+    assert.equal(new Set(o.natsHostUrls).size, 3);
+    assert.deepEqual(o.chaosTargets.nats?.volumes, [
+      "pg-test-nats-0-data",
+      "pg-test-nats-1-data",
+      "pg-test-nats-2-data",
+    ]);
+    assert.ok(reveal<string[]>(gws[0].inputs.envs).includes("NATS_STREAM_REPLICAS=3"));
+  });
+
+  it("a configured secret password is used as given and stays secret", async () => {
+    const pw = "configured-password-0123456789";
+    const run = await runProgram(
+      { natsPassword: pw, grafanaEnabled: "false" },
+      { secretKeys: ["natsPassword"] },
+    );
+    assert.equal(run.outputs.natsPassword, pw);
+    assert.equal(run.secret.natsPassword, true);
+    assert.equal(run.mocks.of(TYPES.randomPassword).length, 0, "nothing generated");
+    assert.ok(!plainText(run).includes(pw));
+    assert.ok(reveal<string[]>(run.mocks.container("router-0").inputs.envs).includes(`NATS_PASSWORD=${pw}`));
+  });
+
+  it("switches optional parts off and binds UIs where configured", async () => {
+    const run = await runProgram({
+      grafanaEnabled: "false",
+      lokiEnabled: "false",
+      natsExporterEnabled: "false",
+      cadvisorEnabled: "false",
+      validationEnabled: "false",
+      bindAddress: "10.1.2.3",
+    });
+    const roles = run.mocks.containers().map(roleOf).sort();
+    assert.deepEqual(roles, ["alertmanager", "blackbox", "gateway", "nats", "prometheus", "router"]);
+    for (const c of run.mocks.containers()) {
+      for (const p of reveal<{ ip: string }[]>(c.inputs.ports) ?? []) assert.equal(p.ip, "10.1.2.3");
+    }
+    assert.equal(run.outputs.grafanaUrl, undefined);
+    assert.equal(run.outputs.validation, undefined);
+    assert.equal(run.outputs.gatewayUrl, "http://10.1.2.3:8080");
+  });
+
+  it("the ci stack file runs the local images and builds the services on the local base", async () => {
+    const run = await runProgram(stackFileConfig("ci"), { stack: "ci" });
+    const images = run.mocks
+      .of(TYPES.remoteImage)
+      .map((r) => r.inputs.name)
+      .sort();
+    assert.deepEqual(images, [
+      "proving-ground/alertmanager:ci",
+      "proving-ground/blackbox-exporter:ci",
+      "proving-ground/nats:ci",
+      "proving-ground/prometheus:ci",
+    ]);
+    for (const b of run.mocks.of(TYPES.buildImage)) {
+      assert.deepEqual(b.inputs.buildArgs, { BASE_IMAGE: "proving-ground/base:bookworm" });
+    }
+    const roles = new Set(run.mocks.containers().map(roleOf));
+    for (const off of ["grafana", "loki", "promtail", "nats-exporter", "cadvisor"])
+      assert.ok(!roles.has(off), off);
+    for (const k of Object.keys(OUTPUT_KEYS)) assert.ok(k in run.outputs, `missing output ${k}`);
+  });
+
+  it("the dev stack file runs pinned public images and a 3-node cluster", async () => {
+    const run = await runProgram(stackFileConfig("dev"), { stack: "dev" });
+    const images = run.mocks.of(TYPES.remoteImage).map((r) => r.inputs.name);
+    assert.ok(images.includes("nats:2.10-alpine"));
+    assert.ok(images.some((i) => i.startsWith("gcr.io/cadvisor/cadvisor:v")));
+    assert.equal(byRole(run, "nats").length, 3);
+    assert.equal(run.mocks.of(TYPES.buildImage).length, 2);
+  });
+
+  const invalid: [string, Record<string, string>, RegExp][] = [
+    [
+      "an unknown target",
+      { target: "mainframe" },
+      /proving-ground:target must be one of docker, aws, kubernetes, got "mainframe"/,
+    ],
+    [
+      "replicas < 1",
+      { routerReplicas: "0" },
+      /proving-ground:routerReplicas must be between 1 and 16, got 0/,
+    ],
+    [
+      "a bad memory string",
+      { gatewayMemory: "256 megs" },
+      /proving-ground:gatewayMemory must be a memory size like "256Mi"/,
+    ],
+  ];
+  for (const [what, values, message] of invalid) {
+    it(`fails on ${what} with a message naming the key`, async () => {
+      await assert.rejects(runProgram(values), message);
+    });
+  }
+});
