@@ -52,6 +52,14 @@ export function promDuration(minutes: number): string {
   return `${minutes}m`;
 }
 
+/** PromQL duration for a second count, in the largest exact unit. */
+export function promDurationSeconds(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 /** Every window (minutes) the recording rules must provide, ascending and unique. */
 export function requiredWindows(): number[] {
   const all = BURN_POLICIES.flatMap((p) => p.windows.flatMap((w) => [w.longMinutes, w.shortMinutes]));

@@ -35,6 +35,12 @@ export interface RuleOptions {
    * detected within a test run; production leaves it undefined.
    */
   maxForSeconds?: number;
+  /**
+   * Multiplies every SLO window (test profile only): 1/60 turns 5m into 5s and 30d into 12h, so a live
+   * test can watch a burn-rate alert fire and clear within seconds. Record names keep the production
+   * window names so dashboards work unchanged. Production: 1.
+   */
+  windowScale: number;
   /** Resident-memory limit per service job (bytes) for MemoryNearLimit when cAdvisor is absent. */
   memoryLimitBytes: Record<string, number>;
   /** Share of the memory limit at which MemoryNearLimit fires. */
@@ -47,6 +53,7 @@ export interface RuleOptions {
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   runbookBaseUrl: "monitoring/runbooks",
+  windowScale: 1,
   memoryLimitBytes: { gateway: 256 * 1024 * 1024, router: 256 * 1024 * 1024 },
   memoryLimitRatio: 0.9,
   jetstreamPendingBound: 1000,

@@ -5,7 +5,7 @@
 // a missing error series counts as zero errors, so an idle service records an error ratio of exactly 0
 // (never NaN or +Inf) and cannot page. Only a *missing* SLI metric leaves the ratio empty, and that is
 // what SLOSLIAbsent reports.
-import { BURN_POLICIES, burnFactor, promDuration, requiredWindows } from "./burn-rate";
+import { BURN_POLICIES, burnFactor, promDuration, promDurationSeconds, requiredWindows } from "./burn-rate";
 import {
   AlertingRule,
   RecordingRule,
@@ -62,8 +62,16 @@ export function sliPresenceSelector(slo: Slo): string {
   return sli.kind === "errorRatio" ? selector(sli.metric, base) : selector(`${sli.histogram}_count`, base);
 }
 
-function errorRatioExpr(slo: Slo, minutes: number): string {
-  const { total, errors } = sliRates(slo, promDuration(minutes));
+/** The PromQL range for a window of `minutes`, scaled by the profile's windowScale. */
+function windowRange(minutes: number, opts: Pick<RuleOptions, "windowScale">): string {
+  const seconds = Math.round(minutes * 60 * opts.windowScale);
+  if (!(seconds >= 1))
+    throw new Error(`windowScale ${opts.windowScale} shrinks the ${promDuration(minutes)} window below 1s`);
+  return promDurationSeconds(seconds);
+}
+
+function errorRatioExpr(slo: Slo, minutes: number, opts: Pick<RuleOptions, "windowScale">): string {
+  const { total, errors } = sliRates(slo, windowRange(minutes, opts));
   // `or 0 * total`: an error series that never appeared (no 5xx yet) is zero errors, not "no data".
   return `(${errors} or 0 * ${total}) / clamp_min(${total}, ${ZERO_TRAFFIC_EPSILON})`;
 }
@@ -77,11 +85,11 @@ export function sloRuleGroup(slo: Slo, opts: RuleOptions): RuleGroup {
 
   const recording: RecordingRule[] = windows.map((m) => ({
     record: errorRatioRecord(m),
-    expr: errorRatioExpr(slo, m),
+    expr: errorRatioExpr(slo, m, opts),
     labels,
   }));
   recording.push(
-    { record: REQUESTS_RECORD, expr: sliRates(slo, "5m").total, labels },
+    { record: REQUESTS_RECORD, expr: sliRates(slo, windowRange(5, opts)).total, labels },
     { record: OBJECTIVE_RECORD, expr: `vector(${slo.objective})`, labels },
     { record: BUDGET_RECORD, expr: `vector(${budgetStr})`, labels },
     { record: PERIOD_RECORD, expr: `vector(${slo.periodDays})`, labels },
@@ -114,7 +122,7 @@ export function sloRuleGroup(slo: Slo, opts: RuleOptions): RuleGroup {
       annotations: {
         summary: `SLO ${slo.name} is burning its ${slo.periodDays}-day error budget too fast (${policy.kind})`,
         description:
-          `${slo.description} (objective ${slo.objective * 100}%): the error ratio is above the burn-rate ` +
+          `${slo.description} (objective ${Math.round(slo.objective * 1e6) / 1e4}%): the error ratio is above the burn-rate ` +
           `threshold in both windows of a pair (${pairs}). See the SLO dashboard for the current ratios.`,
         runbook_url: runbookUrl(name, opts),
       },
