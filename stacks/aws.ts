@@ -370,7 +370,9 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
       ).imageId,
   );
   const placeNats: pulumi.ResourceTransformation = (a) => {
-    const m = /-nats-(\d+)(-data)?$/.exec(a.name);
+    // Matched on the docker object name (pg-<stack>-nats-<i>[-data]), which the component documents
+    // and the outputs expose, rather than on Pulumi resource names.
+    const m = typeof a.props.name === "string" ? /-nats-(\d+)(-data)?$/.exec(a.props.name) : null;
     if (!m) return undefined;
     const i = Number(m[1]);
     const props = { ...a.props };

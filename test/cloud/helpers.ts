@@ -1,0 +1,55 @@
+// Assertions shared by the aws and kubernetes mock tests.
+import assert from "node:assert/strict";
+import { policies } from "../../policy/policies";
+import type { ResourceValidationArgs } from "@pulumi/policy";
+import type { StackOutputs } from "../../stacks/outputs";
+import { isSecretValue, reveal } from "./mocks";
+import type { ProgramRun } from "../components/mocks";
+
+// Record<keyof StackOutputs, true>: the compiler fails here if StackOutputs gains a key we do not list.
+export const OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
+  target: true,
+  stack: true,
+  gatewayUrl: true,
+  natsUrl: true,
+  natsHostUrls: true,
+  natsUser: true,
+  natsPassword: true,
+  natsMonitorUrls: true,
+  prometheusUrl: true,
+  alertmanagerUrl: true,
+  grafanaUrl: true,
+  routerMetricsUrls: true,
+  chaosTargets: true,
+  validation: true,
+};
+
+/** JSON of every recorded input with secret values blanked: what a preview would show in plain text. */
+export function plainText(run: ProgramRun): string {
+  const blank = (v: unknown): unknown => {
+    if (isSecretValue(v)) return "[secret]";
+    if (Array.isArray(v)) return v.map(blank);
+    if (typeof v === "object" && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blank(x)]));
+    return v;
+  };
+  return JSON.stringify(run.mocks.resources.map((r) => blank(r.inputs)));
+}
+
+/** Every mandatory/advisory policy of policy/ run over every recorded resource, as CrossGuard would. */
+export async function policyViolations(run: ProgramRun): Promise<string[]> {
+  const out: string[] = [];
+  for (const r of run.mocks.resources.filter((x) => x.custom)) {
+    const props = reveal(r.inputs);
+    for (const p of policies) {
+      const validators = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource!];
+      const args = { type: r.type, props, name: r.name, urn: r.name } as unknown as ResourceValidationArgs;
+      for (const v of validators) await v(args, (m) => out.push(`${p.name} ${r.type} ${r.name}: ${m}`));
+    }
+  }
+  return out;
+}
+
+export function assertOutputShape(outputs: Record<string, unknown>): void {
+  for (const k of Object.keys(OUTPUT_KEYS)) assert.ok(k in outputs, `output ${k} is exported`);
+}
