@@ -97,10 +97,11 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
           ]),
           ts("5xx error share by route", "percentunit", [
             {
-              // `or … * 0` keeps a 0 line for routes without any 5xx instead of an empty panel.
+              // `or … * 0` keeps a 0 line for routes without any 5xx instead of an empty panel; `> 0` drops idle
+              // routes instead of drawing 0/0 = NaN.
               expr:
                 `(sum by (route) (rate(gateway_http_requests_total{${gw},status=~"5.."}[${ri}])) or sum by (route) (rate(gateway_http_requests_total{${gw}}[${ri}])) * 0)` +
-                ` / sum by (route) (rate(gateway_http_requests_total{${gw}}[${ri}]))`,
+                ` / (sum by (route) (rate(gateway_http_requests_total{${gw}}[${ri}])) > 0)`,
               legend: "{{route}}",
             },
           ]),
