@@ -24,7 +24,7 @@ export interface ServiceEnvOptions {
   requestTimeoutMs?: number;
   /** Router: accept fault-injection control messages (tests only). */
   faultsEnabled?: boolean;
-  /** JetStream stream replicas the service creates the intake stream with. */
+  /** Router: JetStream replicas of the intake stream it creates (ROUTER_JETSTREAM_REPLICAS). */
   streamReplicas?: number;
   /** Extra "NAME=value" entries from config; later entries win in docker, so they override defaults. */
   extra?: string[];
@@ -33,13 +33,14 @@ export interface ServiceEnvOptions {
 /** The service's environment without the password (that one is appended as a secret). Deterministic. */
 export function serviceEnv(o: ServiceEnvOptions): string[] {
   const env = [`NATS_URL=${o.natsUrl}`, `NATS_USER=${o.natsUser}`];
-  if (o.streamReplicas !== undefined) env.push(`NATS_STREAM_REPLICAS=${o.streamReplicas}`);
   if (o.kind === "gateway") {
     env.push(`GATEWAY_PORT=${SERVICE_PORTS.gateway}`);
     env.push(`ROUTER_REQUEST_TIMEOUT_MS=${o.requestTimeoutMs ?? 5000}`);
   } else {
     env.push(`ROUTER_METRICS_PORT=${SERVICE_PORTS.router}`);
     env.push(`ROUTER_FAULTS_ENABLED=${o.faultsEnabled ? "true" : "false"}`);
+    // The router creates the intake stream (the docker stack starts it before the gateway).
+    if (o.streamReplicas !== undefined) env.push(`ROUTER_JETSTREAM_REPLICAS=${o.streamReplicas}`);
   }
   return [...env, ...(o.extra ?? [])];
 }

@@ -93,7 +93,8 @@ export function buildDockerStack({ config, natsPassword }: DockerStackOptions): 
     streamReplicas: config.nats.streamReplicas,
   };
 
-  // Services start after NATS is healthy: they connect at start-up and create the intake stream.
+  // Services start after NATS is healthy. The router goes first: it creates the intake stream with the
+  // configured replicas (the gateway would create it with one), and a healthy gateway then has a router.
   const router = new BeamlineService(
     "router",
     {
@@ -119,7 +120,7 @@ export function buildDockerStack({ config, natsPassword }: DockerStackOptions): 
       extraEnv: config.gateway.env,
       publish: { bindAddress: config.bindAddress, hostPort: config.gateway.hostPort },
     },
-    { dependsOn: nats.containers },
+    { dependsOn: [...nats.containers, ...router.containers] },
   );
 
   const o = config.observability;

@@ -142,6 +142,14 @@ describe("index.ts under mocks: docker target", function () {
       }
     });
 
+    it("orders start-up: NATS, then the router (creates the stream), then the gateway, the job last", () => {
+      const at = (suffix: string) => run.mocks.resources.indexOf(run.mocks.container(suffix));
+      assert.ok(at("nats-0") < at("router-0"), "router after NATS");
+      assert.ok(at("router-0") < at("gateway-0"), "gateway after router");
+      const last = run.mocks.containers().at(-1);
+      assert.equal(last?.inputs.name, "pg-unit-validation");
+    });
+
     it("runs NATS with its rendered config, JetStream volume and health check", () => {
       const nats = run.mocks.container("nats-0");
       assert.deepEqual(nats.inputs.command, ["nats-server", "--config", "/etc/nats/nats.conf"]);
@@ -282,7 +290,7 @@ describe("index.ts under mocks: docker target", function () {
       "pg-test-nats-1-data",
       "pg-test-nats-2-data",
     ]);
-    assert.ok(reveal<string[]>(gws[0].inputs.envs).includes("NATS_STREAM_REPLICAS=3"));
+    assert.ok(reveal<string[]>(byRole(run, "router")[0].inputs.envs).includes("ROUTER_JETSTREAM_REPLICAS=3"));
   });
 
   it("a configured secret password is used as given and stays secret", async () => {

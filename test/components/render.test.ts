@@ -137,7 +137,6 @@ describe("components/service serviceEnv", () => {
       [
         "NATS_URL=nats://nats-0:4222",
         "NATS_USER=beamline",
-        "NATS_STREAM_REPLICAS=1",
         "GATEWAY_PORT=8080",
         "ROUTER_REQUEST_TIMEOUT_MS=2500",
         "LOG_LEVEL=debug",
@@ -146,9 +145,9 @@ describe("components/service serviceEnv", () => {
     assert.deepEqual(serviceEnv({ ...common, kind: "router", faultsEnabled: true }), [
       "NATS_URL=nats://nats-0:4222",
       "NATS_USER=beamline",
-      "NATS_STREAM_REPLICAS=1",
       "ROUTER_METRICS_PORT=9091",
       "ROUTER_FAULTS_ENABLED=true",
+      "ROUTER_JETSTREAM_REPLICAS=1",
     ]);
     assert.ok(!serviceEnv({ ...common, kind: "router" }).some((e) => e.startsWith("NATS_PASSWORD")));
     assert.deepEqual(replicaNames("gateway", 2), ["gateway-0", "gateway-1"]);
