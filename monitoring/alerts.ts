@@ -95,13 +95,14 @@ export function infraAlertDefs(opts: RuleOptions): AlertDef[] {
       alert: "MemoryNearLimit",
       severity: "warning",
       // cAdvisor (when the platform exposes it) knows the real container limit; otherwise the resident
-      // memory of the Node process is compared to the limit configured for its job.
+      // memory of the Node process is compared to the limit configured for its job. `image!=""` selects
+      // containers in both standalone cAdvisor (labels name, image) and the kubelet's (container, image).
       expr:
-        `(container_memory_working_set_bytes{container!=""} / (container_spec_memory_limit_bytes{container!=""} > 0) > ${opts.memoryLimitRatio})` +
+        `(container_memory_working_set_bytes{image!=""} / (container_spec_memory_limit_bytes{image!=""} > 0) > ${opts.memoryLimitRatio})` +
         ` or (process_resident_memory_bytes{${services}} / on (job) group_left () ${MEMORY_LIMIT_RECORD} > ${opts.memoryLimitRatio})`,
       forSeconds: 300,
       summary:
-        "{{ $labels.job }}{{ $labels.container }} {{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory limit",
+        "Memory of {{ $labels.job }} {{ $labels.instance }} {{ $labels.name }}{{ $labels.container }} is at {{ $value | humanizePercentage }} of its limit",
       description: `Memory use is above ${opts.memoryLimitRatio * 100}% of the container limit; the next allocation spike gets the container OOM-killed.`,
     },
     {

@@ -273,8 +273,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
             "percentunit",
             [
               {
-                expr: `sum by (container) (rate(container_cpu_usage_seconds_total{container!=""}[${ri}]))`,
-                legend: "{{container}}",
+                expr: `sum by (name, container) (rate(container_cpu_usage_seconds_total{image!=""}[${ri}]))`,
+                legend: "{{name}}{{container}}",
               },
             ],
             { mayBeEmpty: CADVISOR },
@@ -284,8 +284,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
             "percentunit",
             [
               {
-                expr: `max by (container) (container_memory_working_set_bytes{container!=""} / (container_spec_memory_limit_bytes{container!=""} > 0))`,
-                legend: "{{container}}",
+                expr: `max by (name, container) (container_memory_working_set_bytes{image!=""} / (container_spec_memory_limit_bytes{image!=""} > 0))`,
+                legend: "{{name}}{{container}}",
               },
             ],
             { mayBeEmpty: CADVISOR },

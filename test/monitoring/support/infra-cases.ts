@@ -161,11 +161,17 @@ export const INFRA_CASES: Case[] = [
     fires: true,
     name: "cAdvisor working set at 95% of the container limit",
     series: [
-      ['container_memory_working_set_bytes{container="router",instance="node:8080"}', "950x10"],
-      ['container_spec_memory_limit_bytes{container="router",instance="node:8080"}', "1000x10"],
+      [
+        'container_memory_working_set_bytes{image="beamline/router",instance="cadvisor:8080",name="router-1"}',
+        "950x10",
+      ],
+      [
+        'container_spec_memory_limit_bytes{image="beamline/router",instance="cadvisor:8080",name="router-1"}',
+        "1000x10",
+      ],
     ],
     evalTime: "6m",
-    labels: [{ container: "router", instance: "node:8080" }],
+    labels: [{ image: "beamline/router", instance: "cadvisor:8080", name: "router-1" }],
     valueText: "95%",
   },
   {
@@ -174,8 +180,14 @@ export const INFRA_CASES: Case[] = [
     name: "half the limit, and an unlimited container (limit 0) gives no Inf",
     series: [
       [`process_resident_memory_bytes{${gw}}`, `${MIB256 / 2}x10`],
-      ['container_memory_working_set_bytes{container="router",instance="node:8080"}', "950x10"],
-      ['container_spec_memory_limit_bytes{container="router",instance="node:8080"}', "0x10"],
+      [
+        'container_memory_working_set_bytes{image="beamline/router",instance="cadvisor:8080",name="router-1"}',
+        "950x10",
+      ],
+      [
+        'container_spec_memory_limit_bytes{image="beamline/router",instance="cadvisor:8080",name="router-1"}',
+        "0x10",
+      ],
     ],
     evalTime: "6m",
   },
