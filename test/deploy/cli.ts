@@ -99,14 +99,19 @@ async function up(args: Args): Promise<void> {
     exported = (await (exported.default as () => unknown)()) as Record<string, unknown>;
   }
   const outputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(exported ?? {})) {
-    if (k === "__esModule") continue;
-    try {
-      outputs[k] = await settle(pulumi, v);
-    } catch (e) {
-      errors.push(`output ${k}: ${(e as Error).message}`);
+  const collect = async () => {
+    for (const [k, v] of Object.entries(exported ?? {})) {
+      if (k === "__esModule") continue;
+      try {
+        outputs[k] = await settle(pulumi, v);
+      } catch (e) {
+        errors.push(`output ${k}: ${(e as Error).message}`);
+      }
     }
-  }
+  };
+  // Fail fast: once a resource failed, outputs that depend on it may never settle. Let the creations
+  // already in flight finish (so nothing is half-made), then report.
+  await Promise.race([collect(), mocks.firstFailure]);
   await mocks.settled();
   clearTimeout(timeout);
   for (const f of mocks.failures) errors.push(`${f.type} ${f.name}: ${f.error}`);

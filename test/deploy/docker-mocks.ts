@@ -22,6 +22,9 @@ export class DockerMocks implements pulumi.runtime.Mocks {
   readonly events: ResourceEvent[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private readonly handlers: Record<string, Handler>;
+  private failed!: (e: ResourceEvent) => void;
+  /** Resolves with the first failed resource creation (the deploy is failed from that moment on). */
+  readonly firstFailure = new Promise<ResourceEvent>((resolve) => (this.failed = resolve));
 
   constructor(
     readonly stack: string,
@@ -78,6 +81,7 @@ export class DockerMocks implements pulumi.runtime.Mocks {
       const e = { type: args.type, name: args.name, seconds: (Date.now() - started) / 1000, error };
       this.events.push(e);
       this.onEvent(e);
+      if (error) this.failed(e);
     };
     try {
       const res = await handler(args.name, unwrapSecrets(args.inputs) as never);
