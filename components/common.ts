@@ -19,19 +19,22 @@ export function limitArgs(limits: Limits): Pick<docker.ContainerArgs, "cpus" | "
   return { cpus: String(limits.cpus), memory: limits.memoryMb };
 }
 
-/** Health check timing shared by all long-running containers: quick to turn healthy, tolerant later. */
-// (No start_interval: it needs Docker API 1.44, and Debian 12 ships Docker 20.10.)
-const HEALTH_TIMING = { interval: "3s", timeout: "2s", retries: 10, startPeriod: "20s" };
+// Health check timing. Docker probes first after one `interval` (start_interval needs Docker API 1.44;
+// Debian 12 ships 20.10), so intervals stay short to turn healthy quickly. Timeouts are generous: on a
+// busy host a CPU-limited container can take seconds just to start `node` for the probe, and a timeout
+// there would flap a healthy service to unhealthy.
+const WGET_TIMING = { interval: "3s", timeout: "5s", retries: 10, startPeriod: "30s" };
+const NODE_TIMING = { interval: "5s", timeout: "10s", retries: 6, startPeriod: "30s" };
 
-/** HTTP health check with busybox/Debian `wget` (official prom/nats/grafana images ship it). */
+/** HTTP health check with busybox/Debian `wget` (official prom/nats/grafana images and the CI base ship it). */
 export function wgetHealthcheck(url: string): docker.types.input.ContainerHealthcheck {
-  return { tests: ["CMD", "wget", "-q", "-O", "/dev/null", url], ...HEALTH_TIMING };
+  return { tests: ["CMD", "wget", "-q", "-O", "/dev/null", url], ...WGET_TIMING };
 }
 
 /** HTTP health check with Node's fetch, as the service Dockerfiles do (their images have no wget). */
 export function nodeHealthcheck(url: string): docker.types.input.ContainerHealthcheck {
   const script = `fetch(${JSON.stringify(url)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
-  return { tests: ["CMD", "node", "-e", script], ...HEALTH_TIMING };
+  return { tests: ["CMD", "node", "-e", script], ...NODE_TIMING };
 }
 
 /** Resource name prefix for docker objects of one stack: "pg-<stack>". */

@@ -203,9 +203,9 @@ export class Observability extends pulumi.ComponentResource {
             "exec 3<>/dev/tcp/127.0.0.1/9080 && printf 'GET /ready HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '",
           ],
           interval: "3s",
-          timeout: "2s",
+          timeout: "5s",
           retries: 10,
-          startPeriod: "20s",
+          startPeriod: "30s",
         },
       });
       this.all.push(this.loki, this.promtail);

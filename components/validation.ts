@@ -110,6 +110,8 @@ export class ValidationJob extends pulumi.ComponentResource {
         ],
         uploads: [{ file: VALIDATION_SCRIPT_PATH, content: renderValidationScript() }],
         networksAdvanced: [{ name: args.network, aliases: ["validation"] }],
+        // The gateway image declares a HEALTHCHECK; a one-shot job has nothing to probe.
+        healthcheck: { tests: ["NONE"] },
         // One shot: run to completion during `up`, capture the output, never restart.
         attach: true,
         logs: true,

@@ -130,7 +130,7 @@ describe("index.ts under mocks: docker target", function () {
           assert.equal(c.inputs.logs, true);
           assert.equal(c.inputs.mustRun, true);
           assert.equal(c.inputs.restart, "no");
-          assert.equal(c.inputs.healthcheck, undefined);
+          assert.deepEqual(c.inputs.healthcheck, { tests: ["NONE"] }, "the image's HEALTHCHECK is switched off");
           assert.deepEqual(c.inputs.command, ["node", "/opt/proving-ground/validate.js"]);
           continue;
         }
