@@ -1,0 +1,84 @@
+// Seeded request bodies for the load profiles: the same seed gives the same sequence of sizes and
+// invalid requests on every run and machine, so runs are comparable and the expected 4xx count is exact.
+
+/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Integer in [min, max] from a PRNG. */
+export function randInt(rand: () => number, min: number, max: number): number {
+  return min + Math.floor(rand() * (max - min + 1));
+}
+
+/**
+ * A valid decide body whose JSON serialization is exactly `size` bytes (the prompt is padded), or the
+ * smallest valid body when `size` is below that.
+ */
+export function decideBodyOfSize(tenant: string, requestId: string, size: number): string {
+  const make = (pad: number) =>
+    JSON.stringify({
+      version: "1",
+      tenant_id: tenant,
+      request_id: requestId,
+      task: { type: "text.generate", payload: { prompt: "x".repeat(pad) } },
+    });
+  const base = Buffer.byteLength(make(0));
+  return make(Math.max(0, size - base));
+}
+
+/** The kinds of invalid request the `errors` profile mixes in; each must yield exactly one 4xx. */
+export const INVALID_KINDS = ["bad-json", "bad-version", "missing-task-type", "missing-tenant"] as const;
+export type InvalidKind = (typeof INVALID_KINDS)[number];
+
+export interface PlannedBody {
+  body: string;
+  /** Whether the gateway must accept it (2xx) or reject it with a 4xx. */
+  valid: boolean;
+  kind: "valid" | InvalidKind;
+  /** Send without the X-Tenant-ID header. */
+  omitTenant?: boolean;
+}
+
+/**
+ * The i-th request of a seeded plan: sizes uniform in [minSize, maxSize], and a share `invalidShare` of
+ * invalid requests. Deterministic in (seed, i) so any request can be rebuilt without keeping the plan.
+ */
+export function plannedBody(
+  seed: number,
+  i: number,
+  tenant: string,
+  requestId: string,
+  opts: { minSize?: number; maxSize?: number; invalidShare?: number } = {},
+): PlannedBody {
+  const rand = seededRandom((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
+  const size = randInt(rand, opts.minSize ?? 64, opts.maxSize ?? 1024);
+  const invalid = rand() < (opts.invalidShare ?? 0);
+  if (!invalid) return { body: decideBodyOfSize(tenant, requestId, size), valid: true, kind: "valid" };
+  const kind = INVALID_KINDS[Math.floor(rand() * INVALID_KINDS.length)];
+  const good = JSON.parse(decideBodyOfSize(tenant, requestId, size));
+  switch (kind) {
+    case "bad-json":
+      return { body: JSON.stringify(good).slice(0, -1), valid: false, kind };
+    case "bad-version":
+      return { body: JSON.stringify({ ...good, version: "0" }), valid: false, kind };
+    case "missing-task-type":
+      return { body: JSON.stringify({ ...good, task: { payload: good.task.payload } }), valid: false, kind };
+    case "missing-tenant":
+      return { body: JSON.stringify(good), valid: false, kind, omitTenant: true };
+  }
+}
+
+/** How many of the first `n` planned requests are invalid (the exact 4xx the errors gate expects). */
+export function expectedInvalid(seed: number, n: number, invalidShare: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (!plannedBody(seed, i, "t", "r", { invalidShare }).valid) k++;
+  return k;
+}
