@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { headers as natsHeaders, type NatsConnection } from "nats";
-import { SUBJECTS, intakeSubject } from "../../services/common/contract";
+import {
+  DECISIONS_BUCKET,
+  INTAKE_CONSUMER,
+  INTAKE_STREAM,
+  SUBJECTS,
+  intakeSubject,
+} from "../../services/common/contract";
 import type { RouterHandle } from "../../services/router/src/app";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { freePort } from "../support/ports";
@@ -172,5 +178,71 @@ describe("router resilience: NATS back without its store", function () {
       { timeoutMs: 30000, intervalMs: 250 },
     );
     assert.ok(decided.decision.provider_id);
+  });
+
+  it("re-creates a lost decision bucket without burning the message's deliveries", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(`KV_${DECISIONS_BUCKET}`);
+    const id = `lost-bucket-${Date.now()}`;
+    const h = natsHeaders();
+    h.set("Nats-Msg-Id", id);
+    await nc
+      .jetstream()
+      .publish(intakeSubject(id), Buffer.from(JSON.stringify(routeRequest())), { headers: h });
+    const decided = await waitFor(
+      "decision stored in the re-created bucket",
+      async () => {
+        const r = await ask(nc, SUBJECTS.getDecision, { message_id: id }, {}, 1000).catch(() => undefined);
+        return r?.ok && r.decision ? r : undefined;
+      },
+      { timeoutMs: 20000, intervalMs: 200 },
+    );
+    assert.ok(decided.decision.provider_id);
+  });
+});
+
+describe("router durable redelivery", function () {
+  this.timeout(30000);
+  let nats: NatsServer;
+  let router: RouterHandle;
+  let nc: NatsConnection;
+
+  before(async () => {
+    nats = await startNats();
+    nc = await client(nats);
+    // A decisions bucket that cannot hold any reply: every store attempt fails.
+    await nc.jetstream().views.kv(DECISIONS_BUCKET, { history: 1, maxValueSize: 8 });
+    router = await startTestRouter(nats, {
+      ROUTER_DURABLE_MAX_DELIVER: "3",
+      ROUTER_DURABLE_BACKOFF_MS: "200,400",
+    });
+  });
+  after(async () => {
+    await nc?.close();
+    await router?.stop();
+    await nats?.stop();
+  });
+
+  it("naks a message it cannot store, redelivers it with backoff a bounded number of times, then stops", async () => {
+    await waitFor("durable intake set up", () => httpOk(`http://127.0.0.1:${router.metricsPort}/ready`));
+    const id = "cannot-store";
+    const h = natsHeaders();
+    h.set("Nats-Msg-Id", id);
+    await nc
+      .jetstream()
+      .publish(intakeSubject(id), Buffer.from(JSON.stringify(routeRequest())), { headers: h });
+    const jsm = await nc.jetstreamManager();
+    const info = await waitFor("3 deliveries, nothing left to ack", async () => {
+      const ci = await jsm.consumers.info(INTAKE_STREAM, INTAKE_CONSUMER);
+      return ci.delivered.consumer_seq === 3 && ci.num_ack_pending === 0 && ci.num_pending === 0
+        ? ci
+        : undefined;
+    });
+    assert.equal(info.num_redelivered, 0, "terminated, not waiting for another redelivery");
+    // Accepted but never decided: get_decision keeps answering pending.
+    assert.deepEqual(await ask(nc, SUBJECTS.getDecision, { message_id: id }), {
+      ok: true,
+      status: "pending",
+    });
   });
 });

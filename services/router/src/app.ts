@@ -189,7 +189,9 @@ export async function startRouter(
     log,
   );
   ref.durable = store;
-  store.start();
+  // Normally the intake stream, consumer and bucket exist when startRouter resolves; if JetStream is
+  // not reachable yet, set-up continues in the background (and /ready says so).
+  await withTimeout(store.start(), 5000);
 
   const onGetDecision = (err: Error | null, msg: ServiceMsg) => {
     if (err) return;

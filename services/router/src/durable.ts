@@ -66,9 +66,14 @@ export class DurableIntake {
     return !!this.kv;
   }
 
-  start(): void {
-    this.loop = this.run();
+  /** Starts consuming; resolves once the first set-up attempt finished (succeeded or failed). */
+  start(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.firstSetup = resolve;
+      this.loop = this.run();
+    });
   }
+  private firstSetup?: () => void;
 
   private async setup(): Promise<void> {
     const jsm = await this.nc.jetstreamManager({ timeout: 5000 });
@@ -89,11 +94,18 @@ export class DurableIntake {
         num_replicas: this.cfg.jetstreamReplicas,
       });
     }
-    this.kv = await this.js.views.kv(DECISIONS_BUCKET, {
-      history: 1,
-      ttl: this.cfg.durable.decisionTtlMs,
-      replicas: this.cfg.jetstreamReplicas,
-    });
+    // Bind to an existing bucket as it is (its settings may predate a config change); create it only
+    // when its stream is missing (bindOnly itself does not check that the bucket exists).
+    const exists = await jsm.streams.info(`KV_${DECISIONS_BUCKET}`).then(
+      () => true,
+      () => false,
+    );
+    this.kv = await this.js.views.kv(
+      DECISIONS_BUCKET,
+      exists
+        ? { bindOnly: true }
+        : { history: 1, ttl: this.cfg.durable.decisionTtlMs, replicas: this.cfg.jetstreamReplicas },
+    );
     this.jsm = jsm;
   }
 
@@ -101,7 +113,7 @@ export class DurableIntake {
     while (!this.stopped) {
       try {
         if (!this.kv) {
-          await this.setup();
+          await this.setup().finally(() => this.firstSetup?.());
           this.log.info("durable intake ready", { stream: INTAKE_STREAM, consumer: INTAKE_CONSUMER });
         }
         const consumer = await this.js.consumers.get(INTAKE_STREAM, INTAKE_CONSUMER);
@@ -157,6 +169,13 @@ export class DurableIntake {
       }
       m.ack();
     } catch (e) {
+      // 503 = nothing serves the bucket's subjects: the bucket is gone (e.g. NATS restarted without
+      // having persisted it). Re-run the set-up instead of burning the message's deliveries.
+      if ((e as { code?: string }).code === "503" && this.kv) {
+        this.log.warn("decision bucket unavailable; re-creating durable resources", { seq: m.seq });
+        this.kv = undefined;
+        this.msgs?.stop();
+      }
       const attempt = m.info.redeliveryCount;
       const { maxDeliver, backoffMs } = this.cfg.durable;
       if (attempt >= maxDeliver) {
