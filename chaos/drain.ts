@@ -30,9 +30,9 @@ async function readOne(url: string, tenant: string): Promise<FinalRead> {
     }
     if (res.status === 202) return { state: "pending" };
     if (res.status === 404) return { state: "not_found" };
-    return { state: "unreadable" };
-  } catch {
-    return { state: "unreadable" };
+    return { state: "unreadable", detail: `HTTP ${res.status} ${text.slice(0, 160)}` };
+  } catch (e) {
+    return { state: "unreadable", detail: (e as Error).message };
   }
 }
 

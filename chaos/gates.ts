@@ -43,13 +43,17 @@ export function evaluateGate(g: Gate, f: GateFacts): GateResult {
       };
     }
     case "no-crashed-service": {
+      // Only instances that ran before the experiment: a one-shot job (the validation container) has
+      // exited by design and is not a crashed service.
       const down = Object.entries(f.stateAfter).flatMap(([role, st]) =>
-        (st ?? []).map((r, i) => (r ? undefined : `${role}[${i}]`)).filter(Boolean),
+        (st ?? [])
+          .map((r, i) => (r || f.stateBefore[role as Role]?.[i] === false ? undefined : `${role}[${i}]`))
+          .filter(Boolean),
       );
       return {
         gate: g,
         pass: down.length === 0,
-        detail: down.length ? `not running: ${down.join(", ")}` : "all instances running",
+        detail: down.length ? `not running: ${down.join(", ")}` : "every instance that ran before still runs",
       };
     }
     case "declared-state": {

@@ -27,6 +27,8 @@ export type FinalState = "decided" | "pending" | "not_found" | "unreadable";
 
 export interface FinalRead {
   state: FinalState;
+  /** Why a read was unreadable (HTTP status or client error), for the lost reason. */
+  detail?: string;
   /** Delivery count the router reports with the decision, when it does (redelivery → duplicate work). */
   deliveries?: number;
 }

@@ -96,7 +96,8 @@ export class DockerDriver implements ChaosDriver {
       if (!s.Running) return;
       if (s.Paused) await c.unpause();
       await c.kill({ signal });
-      await this.waitState(n, (st) => !st.Running, "stopped");
+      // A restart policy may bring the container back at once: a new start time also proves the kill.
+      await this.waitState(n, (st) => !st.Running || st.StartedAt !== s.StartedAt, "stopped");
     });
   }
 

@@ -2,28 +2,7 @@
 // "kubernetes": namespace + label selector). kill(one pod) deletes it with no grace period and the
 // controller replaces it; kill(the whole role) scales the workload to zero and start() scales it back.
 // It talks to the cluster through the small KubernetesApi interface below, so it is unit-tested against
-// recorded calls and needs no SDK here. Wiring the real client (@kubernetes/client-node 1.x):
-//
-//   const kc = new k8s.KubeConfig(); kc.loadFromDefault();
-//   const core = kc.makeApiClient(k8s.CoreV1Api), apps = kc.makeApiClient(k8s.AppsV1Api);
-//   const api: KubernetesApi = {
-//     listPods: async (namespace, labelSelector) =>
-//       (await core.listNamespacedPod({ namespace, labelSelector })).items.map((p) => ({
-//         name: p.metadata!.name!, uid: p.metadata!.uid!, phase: p.status?.phase ?? "Unknown",
-//         deleting: !!p.metadata!.deletionTimestamp })),
-//     deletePod: (namespace, name, gracePeriodSeconds) =>
-//       core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }).then(() => undefined),
-//     listWorkloads: async (namespace, labelSelector) => [
-//       ...(await apps.listNamespacedDeployment({ namespace, labelSelector })).items.map((d) => ({
-//         kind: "Deployment" as const, name: d.metadata!.name!, replicas: d.spec?.replicas ?? 1 })),
-//       ...(await apps.listNamespacedStatefulSet({ namespace, labelSelector })).items.map((s) => ({
-//         kind: "StatefulSet" as const, name: s.metadata!.name!, replicas: s.spec?.replicas ?? 1 }))],
-//     scale: (namespace, kind, name, replicas) => (kind === "Deployment"
-//         ? apps.patchNamespacedDeploymentScale : apps.patchNamespacedStatefulSetScale).call(apps,
-//         { namespace, name, body: { spec: { replicas } } }, k8s.setHeaderOptions("Content-Type",
-//         k8s.PatchStrategy.MergePatch)).then(() => undefined),
-//   };
-//   const driver = await KubernetesDriver.connect(outputs, api);
+// recorded calls and needs no SDK here; kubernetesDriverFromSdk (bottom) wires @kubernetes/client-node.
 //
 // Kubernetes has no freeze without exec'ing into images that may have no shell, so pause/unpause are
 // rejected with a clear error rather than approximated.
@@ -210,4 +189,59 @@ export class KubernetesDriver implements ChaosDriver {
     const pods = await this.pods(role);
     return Array.from({ length: this.count(role) }, (_, i) => pods[i]?.phase === "Running");
   }
+}
+
+/**
+ * The driver on @kubernetes/client-node (1.x, current kubeconfig context), for
+ * `registerDriver("kubernetes", kubernetesDriverFromSdk)`. Not a dependency of this repository; install
+ * it where the cluster is reachable with `npm install --no-save @kubernetes/client-node`.
+ */
+export async function kubernetesDriverFromSdk(
+  outputs: StackOutputs,
+  opts: KubernetesDriverOptions = {},
+): Promise<KubernetesDriver> {
+  let k8s: any;
+  try {
+    k8s = require("@kubernetes/client-node");
+  } catch {
+    throw new Error(
+      'kubernetes chaos driver: @kubernetes/client-node is not installed (run "npm install --no-save @kubernetes/client-node")',
+    );
+  }
+  const kc = new k8s.KubeConfig();
+  kc.loadFromDefault();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+  const api: KubernetesApi = {
+    listPods: async (namespace, labelSelector) =>
+      (await core.listNamespacedPod({ namespace, labelSelector })).items.map((p: any) => ({
+        name: p.metadata.name,
+        uid: p.metadata.uid,
+        phase: p.status?.phase ?? "Unknown",
+        deleting: !!p.metadata.deletionTimestamp,
+      })),
+    deletePod: async (namespace, name, gracePeriodSeconds) => {
+      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
+    },
+    listWorkloads: async (namespace, labelSelector) => [
+      ...(await apps.listNamespacedDeployment({ namespace, labelSelector })).items.map((d: any) => ({
+        kind: "Deployment" as const,
+        name: d.metadata.name,
+        replicas: d.spec?.replicas ?? 1,
+      })),
+      ...(await apps.listNamespacedStatefulSet({ namespace, labelSelector })).items.map((s: any) => ({
+        kind: "StatefulSet" as const,
+        name: s.metadata.name,
+        replicas: s.spec?.replicas ?? 1,
+      })),
+    ],
+    scale: async (namespace, kind, name, replicas) => {
+      const body = { spec: { replicas } };
+      if (kind === "Deployment")
+        await apps.patchNamespacedDeploymentScale({ namespace, name, body }, mergePatch);
+      else await apps.patchNamespacedStatefulSetScale({ namespace, name, body }, mergePatch);
+    },
+  };
+  return KubernetesDriver.connect(outputs, api, opts);
 }

@@ -4,17 +4,7 @@
 // driver "ssm", `instanceIds`, `region`, and `containers` where containers[i] runs on instanceIds[i].
 //
 // The driver uses the two-call SsmApi interface below, so it is unit-tested against recorded calls and
-// needs no SDK here. Wiring the real client (@aws-sdk/client-ssm v3):
-//
-//   import { SSMClient, SendCommandCommand, GetCommandInvocationCommand } from "@aws-sdk/client-ssm";
-//   const clientFor = (region: string): SsmApi => {
-//     const ssm = new SSMClient({ region });
-//     return {
-//       sendCommand: (input) => ssm.send(new SendCommandCommand(input)),
-//       getCommandInvocation: (input) => ssm.send(new GetCommandInvocationCommand(input)),
-//     };
-//   };
-//   const driver = new SsmDriver(outputs, clientFor);
+// needs no SDK here; ssmDriverFromSdk (bottom) wires @aws-sdk/client-ssm.
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
 import type { ChaosDriver, DriverCapability, InstanceRef, ResourceLimits } from "./types";
 
@@ -245,4 +235,31 @@ export class SsmDriver implements ChaosDriver {
       return run === "true" && paused !== "true";
     });
   }
+}
+
+/**
+ * The driver on the real AWS SDK, for `registerDriver("ssm", ssmDriverFromSdk)`. @aws-sdk/client-ssm is
+ * not a dependency of this repository (nothing here can reach AWS); soak runs install it with
+ * `npm install --no-save @aws-sdk/client-ssm`. Credentials and endpoints come from the SDK's defaults.
+ */
+export function ssmDriverFromSdk(outputs: StackOutputs, opts: SsmDriverOptions = {}): SsmDriver {
+  let sdk: any;
+  try {
+    sdk = require("@aws-sdk/client-ssm");
+  } catch {
+    throw new Error(
+      'ssm chaos driver: @aws-sdk/client-ssm is not installed (run "npm install --no-save @aws-sdk/client-ssm")',
+    );
+  }
+  return new SsmDriver(
+    outputs,
+    (region) => {
+      const client = new sdk.SSMClient({ region });
+      return {
+        sendCommand: (input) => client.send(new sdk.SendCommandCommand(input)),
+        getCommandInvocation: (input) => client.send(new sdk.GetCommandInvocationCommand(input)),
+      };
+    },
+    opts,
+  );
 }

@@ -3,11 +3,18 @@
 import assert from "node:assert/strict";
 import {
   KubernetesDriver,
+  kubernetesDriverFromSdk,
   type KubePod,
   type KubernetesApi,
   type KubeWorkload,
 } from "../../chaos/drivers/kubernetes";
-import { SsmDriver, runOnHost, type SsmApi, type SendCommandInput } from "../../chaos/drivers/ssm";
+import {
+  SsmDriver,
+  runOnHost,
+  ssmDriverFromSdk,
+  type SsmApi,
+  type SendCommandInput,
+} from "../../chaos/drivers/ssm";
 import type { StackOutputs } from "../../stacks/outputs";
 
 const base: Omit<StackOutputs, "chaosTargets" | "target"> = {
@@ -317,6 +324,16 @@ describe("ssm chaos driver", () => {
       () =>
         mk({ driver: "ssm", region: "r", instanceIds: ["i-a"], containers: ["c; rm -rf /"] }).count("nats"),
       /unsafe container/,
+    );
+  });
+});
+
+describe("cloud chaos drivers on the real SDKs", () => {
+  it("say which package to install when the SDK is absent (neither is a dependency here)", async () => {
+    assert.throws(() => ssmDriverFromSdk(ssmOutputs), /npm install --no-save @aws-sdk\/client-ssm/);
+    await assert.rejects(
+      kubernetesDriverFromSdk(k8sOutputs),
+      /npm install --no-save @kubernetes\/client-node/,
     );
   });
 });
