@@ -5,7 +5,7 @@
 // then c at half the composed rate (fixed-rate run) for its p99. Prints req/s and p50/p99 for each, the
 // ratios c/composed (composed = 1/(1/a+1/b)) and e/d against their targets, and writes the result to
 // reports/bench/<timestamp>.json. Flags: --duration=<s> (default 10), --connections=<n> (default 100),
-// --strict (exit 1 when a target is missed).
+// --strict (exit 1 when a target is missed), --profile (CPU profiles of gateway and router).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -30,6 +30,8 @@ function flag(name: string, def: number): number {
 const durationS = flag("duration", 10);
 const connections = flag("connections", 100);
 const strict = process.argv.includes("--strict");
+/** --profile: gateway and router write V8 CPU profiles to reports/bench/profiles/ (open in DevTools). */
+const profile = process.argv.includes("--profile");
 
 const decideBody = JSON.stringify({
   version: "1",
@@ -84,7 +86,9 @@ function spawnNode(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): ManagedProcess {
-  return new ManagedProcess(name, process.execPath, [script, ...args], {
+  const prof =
+    profile && script.startsWith("dist/") ? ["--cpu-prof", "--cpu-prof-dir=reports/bench/profiles"] : [];
+  return new ManagedProcess(name, process.execPath, [...prof, script, ...args], {
     env: { LOG_LEVEL: "warn", ...env },
   });
 }
@@ -248,7 +252,11 @@ async function main(): Promise<void> {
     console.log(`wrote ${file}`);
     if (strict && !Object.values(met).every(Boolean)) process.exitCode = 1;
   } finally {
-    for (const p of procs.reverse()) await p.stop("SIGTERM", 5000);
+    for (const p of procs.reverse()) {
+      const t0 = Date.now();
+      const code = await p.stop("SIGTERM", 5000);
+      if (process.env.BENCH_DEBUG) console.log(`${p.name} exited ${code} after ${Date.now() - t0} ms`);
+    }
     await nats.stop();
   }
 }

@@ -67,9 +67,17 @@ export function natsConnectionOptions(s: NatsSettings, name: string): Connection
   };
 }
 
-/** Connects with the shared policy and logs every connection state change. */
-export async function connectNats(s: NatsSettings, name: string, log: Logger): Promise<NatsConnection> {
-  const nc = await connect(natsConnectionOptions(s, name));
+/**
+ * Connects with the shared policy and logs every connection state change. `extra` adds per-service
+ * options that do not change the policy (e.g. the gateway's `noAsyncTraces` on its hot path).
+ */
+export async function connectNats(
+  s: NatsSettings,
+  name: string,
+  log: Logger,
+  extra: Partial<ConnectionOptions> = {},
+): Promise<NatsConnection> {
+  const nc = await connect({ ...extra, ...natsConnectionOptions(s, name) });
   log.info("nats connected", { server: nc.getServer() });
   (async () => {
     for await (const st of nc.status()) {
