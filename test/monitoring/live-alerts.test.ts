@@ -75,6 +75,7 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
     inject: () => Promise<void>,
     end: () => Promise<void>,
     afterEnd: Expectation[] = [],
+    whileFiring?: (faultAt: number) => Promise<void>,
   ): Promise<void> {
     await waitFor(
       `${name}: expected alerts inactive before the fault`,
@@ -113,6 +114,7 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
       );
     };
     await notified(expected, faultAt);
+    await whileFiring?.(faultAt);
     const endAt = Date.now();
     await end();
     if (afterEnd.length) await notified(afterEnd, endAt);
@@ -187,7 +189,7 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
     }
   });
 
-  it("router errors (fault injection) page for the gateway and router availability SLOs, and clear", async () => {
+  it("router errors (fault injection) page for both availability SLOs, inhibit the tickets, and clear", async () => {
     await phase(
       "router-errors",
       [
@@ -196,6 +198,32 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
       ],
       () => env.fault({ error_code: "internal", error_rate: 1 }),
       () => env.fault({ clear: true }),
+      [],
+      // Critical inhibits warning: the ticket-level burn of the same SLO fires in Prometheus but is
+      // suppressed by Alertmanager while the page fires, and never reaches the webhook meanwhile.
+      async (faultAt) => {
+        const ticket = { alertname: "SLOErrorBudgetBurnTicket", slo: "gateway-availability" };
+        const suppressed = await waitFor(
+          "ticket alert inhibited by the page in Alertmanager",
+          async () => {
+            const res = await fetch(
+              `http://127.0.0.1:${env.alertmanagerPort}/api/v2/alerts?filter=${encodeURIComponent('alertname="SLOErrorBudgetBurnTicket"')}`,
+            );
+            const list = (await res.json()) as {
+              labels: Record<string, string>;
+              status: { state: string; inhibitedBy: string[] };
+            }[];
+            return list.find((a) => a.labels.slo === ticket.slo && a.status.state === "suppressed");
+          },
+          { timeoutMs: 30000, intervalMs: 200 },
+        );
+        assert.ok(suppressed.status.inhibitedBy.length > 0);
+        assert.equal(
+          env.webhook.find(ticket, "firing", faultAt),
+          undefined,
+          "inhibited ticket reached the webhook",
+        );
+      },
     );
     assert.ok((env.traffic.statuses.get(500) ?? 0) > 0, "the fault produced no 500s");
   });
