@@ -86,6 +86,8 @@ export interface ValidationJobArgs {
   tenant?: string;
   /** Overall deadline for the smoke test. Default 60000 ms. */
   deadlineMs?: number;
+  /** Values (e.g. image digests) whose change re-runs the job on the next `up`. */
+  triggers?: pulumi.Input<string>[];
   /** Containers that must be healthy before the job runs. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -112,12 +114,21 @@ export class ValidationJob extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.network, aliases: ["validation"] }],
         // The gateway image declares a HEALTHCHECK; a one-shot job has nothing to probe.
         healthcheck: { tests: ["NONE"] },
-        // One shot: run to completion during `up`, capture the output, never restart.
+        // One shot: run to completion during `up` (attach), capture the output, never restart. mustRun
+        // must be false: the provider fails a must-run container that is not running after creation,
+        // and this one has exited by then; its exit code is the result, exported instead.
         attach: true,
         logs: true,
-        mustRun: true,
+        mustRun: false,
         restart: "no",
-        labels: labels(args.stack, "validation"),
+        // A finished job has nothing to update: it runs again (is replaced) when what it validates changes.
+        labels: [
+          ...labels(args.stack, "validation"),
+          {
+            label: "proving-ground.validates",
+            value: pulumi.all(args.triggers ?? []).apply((t) => t.join(",")),
+          },
+        ],
       },
       { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
     );

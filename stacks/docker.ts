@@ -152,6 +152,7 @@ export function buildDockerStack({ config, natsPassword }: DockerStackOptions): 
         image: gateway.imageRef,
         gatewayUrl: `http://gateway:${SERVICE_PORTS.gateway}`,
         tenant: config.validation.tenant,
+        triggers: [gateway.imageDigest, router.imageDigest, natsUrl],
         dependsOn: [...nats.containers, ...router.containers, ...gateway.containers, ...obs.all],
       })
     : undefined;

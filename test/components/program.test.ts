@@ -128,9 +128,17 @@ describe("index.ts under mocks: docker target", function () {
         if (roleOf(c) === "validation") {
           assert.equal(c.inputs.attach, true);
           assert.equal(c.inputs.logs, true);
-          assert.equal(c.inputs.mustRun, true);
+          assert.equal(c.inputs.mustRun, false, "a must-run container that exited fails the deployment");
+          assert.match(
+            labelsOf(c)["proving-ground.validates"],
+            /^sha256:[0-9a-f]{64},sha256:[0-9a-f]{64},nats:/,
+          );
           assert.equal(c.inputs.restart, "no");
-          assert.deepEqual(c.inputs.healthcheck, { tests: ["NONE"] }, "the image's HEALTHCHECK is switched off");
+          assert.deepEqual(
+            c.inputs.healthcheck,
+            { tests: ["NONE"] },
+            "the image's HEALTHCHECK is switched off",
+          );
           assert.deepEqual(c.inputs.command, ["node", "/opt/proving-ground/validate.js"]);
           continue;
         }
