@@ -18,20 +18,23 @@ export function randInt(rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1));
 }
 
+/** `task.payload` as JSON of exactly `size` bytes (at least 13, the empty prompt object). */
+export function payloadOfSize(size: number): { prompt: string } {
+  const base = Buffer.byteLength(JSON.stringify({ prompt: "" }));
+  return { prompt: "x".repeat(Math.max(0, size - base)) };
+}
+
 /**
- * A valid decide body whose JSON serialization is exactly `size` bytes (the prompt is padded), or the
- * smallest valid body when `size` is below that.
+ * A valid decide body whose `task.payload` serializes to exactly `size` bytes: the profiles' "payload
+ * size" is the client's payload, not the envelope around it (ids and tenant add ~100 bytes).
  */
 export function decideBodyOfSize(tenant: string, requestId: string, size: number): string {
-  const make = (pad: number) =>
-    JSON.stringify({
-      version: "1",
-      tenant_id: tenant,
-      request_id: requestId,
-      task: { type: "text.generate", payload: { prompt: "x".repeat(pad) } },
-    });
-  const base = Buffer.byteLength(make(0));
-  return make(Math.max(0, size - base));
+  return JSON.stringify({
+    version: "1",
+    tenant_id: tenant,
+    request_id: requestId,
+    task: { type: "text.generate", payload: payloadOfSize(size) },
+  });
 }
 
 /** The kinds of invalid request the `errors` profile mixes in; each must yield exactly one 4xx. */
