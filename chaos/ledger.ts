@@ -19,6 +19,8 @@ export interface DurableAttempt {
   /** From the 202 body. */
   streamSeq?: number;
   duplicate?: boolean;
+  /** Error code or body excerpt of a non-202 answer. */
+  error?: string;
   /** Which attempt for this id (1 = first send). */
   attempt: number;
 }
@@ -44,7 +46,7 @@ export interface LedgerReport {
   acked: number;
   decided: number;
   lost: { messageId: string; reason: string }[];
-  unexpected: string[];
+  unexpected: { messageId: string; reason: string }[];
   recovered: string[];
   unknown: string[];
   duplicated: Duplicate[];
@@ -88,7 +90,11 @@ export function reconcile(attempts: DurableAttempt[], finals: Map<string, FinalR
           reason: `outcome unknown, final read: ${fin.state} (stored but never decided, or unreadable)`,
         });
     } else if (fin.state === "decided" || fin.state === "pending") {
-      r.unexpected.push(id);
+      const f = list[list.length - 1];
+      r.unexpected.push({
+        messageId: id,
+        reason: `client saw ${f.status ?? "no answer"}${f.error ? ` ${f.error}` : ""} (not accepted), final read: ${fin.state}`,
+      });
     }
     const seqs = [...new Set(acks.map((a) => a.streamSeq).filter((s): s is number => s !== undefined))].sort(
       (a, b) => a - b,

@@ -69,6 +69,15 @@ export function startLoad(o: LoadOptions): RunningLoad {
         outcome: r.outcome,
         error: r.error,
       };
+      if (r.status && r.status !== 202 && r.body) {
+        // The error envelope's code says why (e.g. unavailable vs timeout) for the ledger's causes.
+        try {
+          rec.error =
+            (JSON.parse(r.body) as { error?: { code?: string } }).error?.code ?? r.body.slice(0, 120);
+        } catch {
+          rec.error = r.body.slice(0, 120);
+        }
+      }
       if (path === "durable") {
         rec.messageId = r.tag as string;
         if (r.status === 202 && r.body) {
@@ -90,7 +99,7 @@ export function startLoad(o: LoadOptions): RunningLoad {
       timeoutMs: o.timeoutMs ?? 8000,
       maxInFlight: 2000,
       connections: 32,
-      captureBody: path === "durable",
+      captureBody: true,
       signal: ac.signal,
       classify: path === "durable" ? classifyDurable : classifySync,
       request: (i) => ({

@@ -198,7 +198,7 @@ function experimentSection(j: ExperimentJournal): string {
     );
     const detail = [
       ...l.lost.slice(0, 20).map((x) => `lost ${x.messageId}: ${x.reason}`),
-      ...l.unexpected.slice(0, 20).map((x) => `unexpected ${x}`),
+      ...l.unexpected.slice(0, 20).map((x) => `unexpected ${x.messageId}: ${x.reason}`),
       ...l.duplicated
         .slice(0, 20)
         .map((d) => `duplicated ${d.messageId} (seqs ${d.streamSeqs.join(",")}): ${d.cause}`),

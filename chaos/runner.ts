@@ -189,6 +189,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     status: r.status,
     streamSeq: r.streamSeq,
     duplicate: r.duplicate,
+    error: r.error,
     attempt: 1,
   }));
   const dr = await drain(attempts, {

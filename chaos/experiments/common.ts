@@ -3,7 +3,7 @@ import type { Role } from "../../stacks/outputs";
 import { DEFAULT_STEADY_STATE, Experiment, Gate, Step } from "../model";
 
 /** CI-sized: 4 s baseline, observation long enough for recovery plus the 10 s hold. */
-export const SHORT = { baselineMs: 4000, observeMs: 16000 };
+export const SHORT = { baselineMs: 4000, observeMs: 20000 };
 export const LOAD = { syncRps: 20, durableRps: 20 };
 
 /** Every experiment: nothing lost, nothing crashed, the stack back to its declared state. */

@@ -24,7 +24,7 @@ export const natsKillRestart = experiment({
     ...STANDARD_GATES,
     { kind: "first-success-within", path: "sync", ms: 2000 },
     { kind: "first-success-within", path: "durable", ms: 2000 },
-    { kind: "recovery-within", ms: 5000 },
+    { kind: "recovery-within", ms: 8000 },
   ],
 });
 
@@ -46,7 +46,7 @@ export const natsRecreate = experiment({
     },
   ],
   rollbacks: [startAll("nats")],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });
 
 export const natsClusterNodeKill = experiment({
@@ -70,5 +70,5 @@ export const natsClusterNodeKill = experiment({
     },
   ],
   rollbacks: [startAll("nats")],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 5000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });

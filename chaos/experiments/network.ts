@@ -67,7 +67,7 @@ export const linkLoss = experiment({
     },
   ],
   rollbacks: [{ label: "remove impairment", action: { kind: "impair", target: { role: "router" } } }],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });
 
 export const linkLatency = experiment({
@@ -94,5 +94,5 @@ export const linkLatency = experiment({
     },
   ],
   rollbacks: [{ label: "remove impairment", action: { kind: "impair", target: { role: "router" } } }],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });

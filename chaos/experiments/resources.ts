@@ -21,7 +21,7 @@ export const cpuSqueeze = experiment({
     },
   ],
   rollbacks: [{ label: "restore router limits", action: { kind: "squeeze", target: { role: "router" } } }],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });
 
 export const memorySqueeze = experiment({
@@ -51,5 +51,5 @@ export const memorySqueeze = experiment({
     { label: "restore gateway limits", action: { kind: "squeeze", target: { role: "gateway" } } },
     { label: "ensure gateway runs", action: { kind: "start", target: { role: "gateway" } } },
   ],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });

@@ -18,7 +18,7 @@ export const gatewayRestart = experiment({
     },
   ],
   rollbacks: [startAll("gateway")],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 5000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });
 
 export const routerKill = experiment({
@@ -38,7 +38,7 @@ export const routerKill = experiment({
     },
   ],
   rollbacks: [startAll("router")],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 5000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });
 
 export const routerKillOne = experiment({
@@ -82,7 +82,7 @@ export const routerKillAll = experiment({
     { label: "start all routers", action: { kind: "start", target: { role: "router" } }, endsFault: true },
   ],
   rollbacks: [startAll("router")],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 5000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });
 
 export const routerPause = experiment({
@@ -102,5 +102,5 @@ export const routerPause = experiment({
     },
   ],
   rollbacks: [{ label: "unpause routers", action: { kind: "unpause", target: { role: "router" } } }],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });

@@ -28,5 +28,5 @@ export const reconnectStorm = experiment({
   survives: ["10 NATS kill/start cycles"],
   method: cycles,
   rollbacks: [startAll("nats")],
-  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 6000 }],
+  gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
 });

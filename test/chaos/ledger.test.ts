@@ -40,8 +40,10 @@ describe("chaos ledger (reconcile)", () => {
   });
 
   it("flags a definitely rejected message that was decided anyway as unexpected", () => {
-    const r = reconcile([a("m1", "fail", { status: 503 })], finals({ m1: "decided" }));
-    assert.deepEqual(r.unexpected, ["m1"]);
+    const r = reconcile([a("m1", "fail", { status: 503, error: "unavailable" })], finals({ m1: "decided" }));
+    assert.deepEqual(r.unexpected, [
+      { messageId: "m1", reason: "client saw 503 unavailable (not accepted), final read: decided" },
+    ]);
     assert.equal(r.ok, false);
   });
 
