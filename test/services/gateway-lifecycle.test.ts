@@ -1,0 +1,80 @@
+// Gateway process lifecycle: config errors exit 1 naming the variable; graceful shutdown finishes the
+// requests in flight, refuses new ones, then closes NATS.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { NatsConnection } from "nats";
+import type { RunningGateway } from "../../services/gateway/src/app";
+import { NatsServer, startNats } from "../support/nats-server";
+import { ManagedProcess } from "../support/proc";
+import { waitFor } from "../support/wait";
+import {
+  call,
+  decide,
+  natsClient,
+  okDecision,
+  startTestGateway,
+  stubRouter,
+  validBody,
+} from "./gateway-harness";
+
+const TSX = path.resolve("node_modules/.bin/tsx");
+
+describe("gateway lifecycle", function () {
+  this.timeout(30000);
+
+  it("exits 1 with a message naming each bad variable", async function () {
+    const p = new ManagedProcess("gateway-bad-config", TSX, ["services/gateway/src/main.ts"], {
+      env: { GATEWAY_PORT: "http", ROUTER_REQUEST_TIMEOUT_MS: "-5" },
+    });
+    const code = await p.waitExit();
+    assert.equal(code, 1);
+    assert.match(p.output(), /GATEWAY_PORT must be an integer/);
+    assert.match(p.output(), /ROUTER_REQUEST_TIMEOUT_MS must be between/);
+  });
+
+  describe("graceful shutdown", function () {
+    let nats: NatsServer;
+    let nc: NatsConnection;
+    let gw: RunningGateway;
+    const held: Array<() => void> = [];
+
+    before(async function () {
+      nats = await startNats();
+      nc = await natsClient(nats);
+      stubRouter(nc, (r, msg) => {
+        held.push(() => msg.respond(JSON.stringify(okDecision(r))));
+        return undefined;
+      });
+      await nc.flush();
+      gw = await startTestGateway(nats, { GATEWAY_SHUTDOWN_GRACE_MS: "5000" });
+    });
+    after(async function () {
+      await gw?.stop();
+      await nc?.close();
+      await nats?.stop();
+    });
+
+    it("drains requests in flight, refuses new connections, then closes its NATS connection", async function () {
+      const inflight = [1, 2, 3].map((i) => decide(gw, validBody({ request_id: `s-${i}` })));
+      await waitFor("held at the router", () => held.length === 3);
+      const stopped = gw.stop();
+      await waitFor("listener closed", async () => {
+        try {
+          await call(`${gw.url}/health`);
+          return false;
+        } catch (e) {
+          return /ECONNREFUSED/.test(String((e as Error).message));
+        }
+      });
+      assert.equal(await nats.connections(), 2, "gateway still connected while draining");
+      held.splice(0).forEach((f) => f());
+      const answers = await Promise.all(inflight);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200],
+      );
+      await stopped;
+      await waitFor("gateway's NATS connection closed", async () => (await nats.connections()) === 1);
+    });
+  });
+});
