@@ -125,6 +125,16 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+function decisionFor(p: ProviderSpec, reason: string): Decision {
+  return {
+    provider_id: p.id,
+    priority: p.priority,
+    expected_latency_ms: p.expected_latency_ms,
+    expected_cost: p.expected_cost,
+    reason,
+  };
+}
+
 export type SelectResult =
   | { ok: true; decision: Decision; provider: string; fallback: boolean }
   | {
@@ -151,11 +161,19 @@ export function weightedPick(providers: ProviderSpec[], random: () => number): P
 }
 
 export class Selector {
+  // The common answer ("weighted", no fallback) is one shared, never-mutated object per provider:
+  // no allocation per decision, and the idempotency cache holds references instead of copies.
+  private readonly weighted = new Map<ProviderSpec, Decision>();
+
   constructor(
     private readonly set: PolicySet,
     private readonly breakers: CircuitBreakers,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    for (const p of set.policies.values()) {
+      for (const pr of p.providers) this.weighted.set(pr, Object.freeze(decisionFor(pr, "weighted")));
+    }
+  }
 
   policyFor(tenantId: string, policyId?: string): Policy | undefined {
     return this.set.policies.get(policyId ?? this.set.tenants[tenantId] ?? this.set.defaultPolicy);
@@ -189,22 +207,10 @@ export class Selector {
       }
       this.breakers.success(p.id);
       const fallback = notes.length > 0 || p !== primary;
-      return {
-        ok: true,
-        provider: p.id,
-        fallback,
-        decision: {
-          provider_id: p.id,
-          priority: p.priority,
-          expected_latency_ms: p.expected_latency_ms,
-          expected_cost: p.expected_cost,
-          reason: !fallback
-            ? "weighted"
-            : notes.length
-              ? `fallback: ${notes.join(", ")}`
-              : "fallback: no weighted provider",
-        },
-      };
+      const decision = !fallback
+        ? this.weighted.get(p)!
+        : decisionFor(p, notes.length ? `fallback: ${notes.join(", ")}` : "fallback: no weighted provider");
+      return { ok: true, provider: p.id, fallback, decision };
     };
     if (primary) {
       const r = tryOne(primary);
