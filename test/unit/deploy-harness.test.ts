@@ -41,7 +41,12 @@ describe("deploy harness on dockerd (fixture program)", function () {
     const bound = info.NetworkSettings.Ports["8080/tcp"];
     assert.equal(bound?.[0].HostIp, "127.0.0.1");
     const res = await fetch(out.webUrl as string);
-    assert.deepEqual(await res.json(), { greeting: "hello from the fixture", passwordLength: 20 });
+    // helper.sh was uploaded with executable: true (the provider's 0744).
+    assert.deepEqual(await res.json(), {
+      greeting: "hello from the fixture",
+      passwordLength: 20,
+      helperMode: "744",
+    });
     assert.equal((out.passwordValue as string).length, 20);
   });
 
@@ -68,23 +73,54 @@ describe("deploy harness on dockerd (fixture program)", function () {
 });
 
 describe("deploy harness failures", function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
+  const docker = new Docker();
 
-  it("fails clearly when an image is not present locally (never pulls)", async () => {
+  /** Deploys a one-file program (which may use `docker`) as `stack`, then removes what it made. */
+  async function deployProgram(stack: string, body: string) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-harness-bad-"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: bad\nruntime: nodejs\n");
-    fs.writeFileSync(path.join(dir, "Pulumi.badimage.yaml"), "config: {}\n");
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "config: {}\n");
     fs.writeFileSync(
       path.join(dir, "index.ts"),
-      `import * as docker from "${require.resolve("@pulumi/docker")}";\n` +
-        `export const id = new docker.RemoteImage("img", { name: "proving-ground/does-not-exist:1" }).imageId;\n`,
+      `import * as docker from "${require.resolve("@pulumi/docker")}";\n${body}\n`,
     );
-    const res = await runCli(["up", "--stack", "badimage", "--dir", dir]);
+    try {
+      return await runCli(["up", "--stack", stack, "--dir", dir]);
+    } finally {
+      await runCli(["down", "--stack", stack]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("fails clearly when an image is not present locally (never pulls)", async () => {
+    const res = await deployProgram(
+      "selftest-badimage",
+      `export const id = new docker.RemoteImage("img", { name: "proving-ground/does-not-exist:1" }).imageId;`,
+    );
     assert.equal(res.code, 1);
     assert.match(
       res.output,
       /RemoteImage proving-ground\/does-not-exist:1: not present in the local image store/,
     );
-    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fails a wait: true container that turns unhealthy, showing its health probes and logs", async () => {
+    const res = await deployProgram(
+      "selftest-unhealthy",
+      `export const id = new docker.Container("sick", {
+        name: "pg-selftest-unhealthy-sick",
+        image: "proving-ground/base:bookworm",
+        command: ["sh", "-c", "echo about to be unhealthy; sleep 60"],
+        healthcheck: { tests: ["CMD", "sh", "-c", "echo probe says no; exit 1"], interval: "200ms", retries: 1 },
+        wait: true,
+        waitTimeout: 30,
+      }).id;`,
+    );
+    assert.equal(res.code, 1);
+    assert.match(res.output, /Container pg-selftest-unhealthy-sick is unhealthy/);
+    assert.match(res.output, /probe says no/);
+    assert.match(res.output, /about to be unhealthy/);
+    assert.ok(isEmpty(await listStackObjects(docker, "selftest-unhealthy")));
   });
 });
