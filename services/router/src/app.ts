@@ -111,7 +111,9 @@ export async function startRouter(
   log.info("http listening", { host: cfg.metricsHost, port: http.port });
 
   try {
-    nc = await connectNats(cfg.nats, "beamline-router", log);
+    // noAsyncTraces: nats.js would otherwise capture a stack (new Error) for every request the router
+    // makes (KV writes, lookups), which showed up in the bench profile.
+    nc = await connectNats(cfg.nats, "beamline-router", log, { noAsyncTraces: true });
   } catch (e) {
     await http.close();
     throw e;
