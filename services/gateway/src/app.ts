@@ -211,12 +211,9 @@ export async function startGateway(
     h.set("X-Message-ID", id);
     let ack;
     try {
-      ack = await link.guard(
-        link.js.publish(intakeSubject(id), enc.encode(JSON.stringify(rr)), {
-          msgID: id,
-          timeout: cfg.jetstreamTimeoutMs,
-          headers: h,
-        }),
+      const data = enc.encode(JSON.stringify(rr));
+      ack = await link.publishAck(() =>
+        link.js.publish(intakeSubject(id), data, { msgID: id, timeout: cfg.jetstreamTimeoutMs, headers: h }),
       );
     } catch (e) {
       if (isNoResponders(e)) void link.ensureStream();

@@ -1,7 +1,7 @@
 // The gateway's one long-lived NATS connection and what it knows about it: whether it is up (so
 // requests fail fast with 503 instead of waiting for a timeout), the router's backpressure signal, and
 // the intake stream. Requests in flight when the link drops are failed at once with `unavailable`.
-import { JetStreamClient, NatsConnection, NatsError, ErrorCode, MsgHdrs, JSONCodec } from "nats";
+import { JetStreamClient, NatsConnection, NatsError, ErrorCode, Msg, MsgHdrs, JSONCodec, PubAck } from "nats";
 import { BackpressureStatus, SUBJECTS } from "../../common/contract";
 import { ensureIntakeStream } from "../../common/intake";
 import type { Logger } from "../../common/log";
@@ -149,9 +149,31 @@ export class NatsLink {
     return Promise.race([p, lost]).finally(() => this.waiters.delete(fail));
   }
 
-  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs) {
+  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     if (!this.connected) return Promise.reject(new Disconnected());
-    return this.guard(this.nc.request(subject, data, { timeout: timeoutMs, headers }));
+    return this.guard(this.corked(() => this.nc.request(subject, data, { timeout: timeoutMs, headers })));
+  }
+
+  /** Sends `start` with the other operations of this event-loop turn (see `corked`). */
+  publishAck(start: () => Promise<PubAck>): Promise<PubAck> {
+    return this.guard(this.corked(start));
+  }
+
+  // nats.js flushes its outbound buffer on the microtask after the first command, and node runs
+  // microtasks after each HTTP request's callback: uncorked, every request costs its own write syscall
+  // (and a wake-up of nats-server). Starting the operations of one event-loop turn together in a
+  // setImmediate puts them in one buffer and one write.
+  private batch: Array<() => void> = [];
+  private corked<T>(start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.batch.push(() => start().then(resolve, reject)) === 1) {
+        setImmediate(() => {
+          const b = this.batch;
+          this.batch = [];
+          for (const run of b) run();
+        });
+      }
+    });
   }
 
   get pendingWaiters(): number {
