@@ -383,6 +383,18 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
         internal: p,
         external: p,
       }));
+      // Advertise the host-resolvable name, not the container's bridge IP (unreachable from other
+      // hosts), in cluster gossip and in the connect_urls clients learn.
+      const alias = natsHosts[i].alias;
+      props.command = pulumi
+        .output(a.props.command as pulumi.Input<string[]>)
+        .apply((cmd) => [
+          ...cmd,
+          "--client_advertise",
+          `${alias}:${NATS_CLIENT_PORT}`,
+          "--cluster_advertise",
+          `${alias}:${NATS_CLUSTER_PORT}`,
+        ]);
     }
     return { props, opts: { ...a.opts, provider: natsHosts[i].provider } };
   };

@@ -207,6 +207,13 @@ describe("aws target under mocks: Pulumi.prod.yaml", function () {
       assert.match(run.mocks.providerOf.get(c) ?? "", new RegExp(`nats-${i}-docker::nats-${i}-docker-id$`));
       const ports = reveal(c.inputs.ports).map((p: any) => p.internal);
       assert.deepEqual(ports, [4222, 6222, 8222]);
+      const cmd = reveal(c.inputs.command) as string[];
+      assert.deepEqual(cmd.slice(-4), [
+        "--client_advertise",
+        `nats-${i}:4222`,
+        "--cluster_advertise",
+        `nats-${i}:6222`,
+      ]);
       const vol = run.mocks
         .of("docker:index/volume:Volume")
         .find((v) => reveal(v.inputs).name.endsWith(`-nats-${i}-data`))!;
