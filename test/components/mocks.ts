@@ -171,3 +171,9 @@ export async function runProgram(
   await (pulumi.runtime as any).waitForRPCs();
   return { mocks, outputs, secret };
 }
+
+/** Removes the config runProgram put into the environment, so later suites and their children start clean. */
+export function clearProgramEnv(): void {
+  delete process.env.PULUMI_CONFIG;
+  delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+}

@@ -6,7 +6,15 @@ import { renderRuleFiles } from "../../monitoring";
 import { ROLE_LABEL, STACK_LABEL } from "../../components/common";
 import type { StackOutputs } from "../../stacks/outputs";
 import { readStackConfig } from "../deploy/stack-config";
-import { isSecretValue, reveal, runProgram, TYPES, type ProgramRun, type Recorded } from "./mocks";
+import {
+  clearProgramEnv,
+  isSecretValue,
+  reveal,
+  runProgram,
+  TYPES,
+  type ProgramRun,
+  type Recorded,
+} from "./mocks";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -54,6 +62,7 @@ function stackFileConfig(stack: string): Record<string, string> {
 
 describe("index.ts under mocks: docker target", function () {
   this.timeout(60000);
+  after(clearProgramEnv);
 
   describe("default config", () => {
     let run: ProgramRun;
