@@ -310,6 +310,24 @@ describe("index.ts under mocks: docker target", function () {
     assert.ok(reveal<string[]>(byRole(run, "router")[0].inputs.envs).includes("ROUTER_JETSTREAM_REPLICAS=3"));
   });
 
+  it("is deterministic, and a config change shows only in the affected container's inputs", async () => {
+    const inputsByName = (run: ProgramRun) =>
+      Object.fromEntries(run.mocks.containers().map((c) => [c.inputs.name, JSON.stringify(c.inputs)]));
+    const pw = { natsPassword: "fixed-password-for-diffing" };
+    const a = inputsByName(
+      await runProgram({ ...pw, scrapeIntervalSeconds: "15" }, { secretKeys: ["natsPassword"] }),
+    );
+    const b = inputsByName(
+      await runProgram({ ...pw, scrapeIntervalSeconds: "15" }, { secretKeys: ["natsPassword"] }),
+    );
+    assert.deepEqual(a, b, "same config, same inputs (uploads included)");
+    const c = inputsByName(
+      await runProgram({ ...pw, scrapeIntervalSeconds: "30" }, { secretKeys: ["natsPassword"] }),
+    );
+    const changed = Object.keys(a).filter((k) => a[k] !== c[k]);
+    assert.deepEqual(changed, ["pg-test-prometheus"]);
+  });
+
   it("a configured secret password is used as given and stays secret", async () => {
     const pw = "configured-password-0123456789";
     const run = await runProgram(
