@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { NatsConnection } from "nats";
-import type { RunningGateway } from "../../services/gateway/src/app";
+import { createLogger } from "../../services/common/log";
+import { loadGatewayConfig, RunningGateway, startGateway } from "../../services/gateway/src/app";
 import { NatsServer, startNats } from "../support/nats-server";
 import { ManagedProcess } from "../support/proc";
 import { waitFor } from "../support/wait";
@@ -30,6 +31,38 @@ describe("gateway lifecycle", function () {
     assert.equal(code, 1);
     assert.match(p.output(), /GATEWAY_PORT must be an integer/);
     assert.match(p.output(), /ROUTER_REQUEST_TIMEOUT_MS must be between/);
+  });
+
+  it("logs JSON lines with trace and tenant ids and never payload contents", async function () {
+    const nats = await startNats();
+    const nc = await natsClient(nats);
+    stubRouter(nc, (r) => (r.request_id === "bad" ? "not json" : okDecision(r)));
+    await nc.flush();
+    const lines: string[] = [];
+    const cfg = loadGatewayConfig({ NATS_URL: nats.url, GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: "0" });
+    const gw = await startGateway(
+      cfg,
+      createLogger("gateway", "debug", {}, (l) => lines.push(l)),
+    );
+    try {
+      const secret = { prompt: "supersecret-prompt" };
+      await decide(gw, validBody({ request_id: "bad", payload: secret }), { "x-trace-id": "trace-log-1" });
+      await decide(gw, validBody({ request_id: "bad", task: { type: 1, payload: secret } }), {
+        "x-trace-id": "trace-log-2",
+      });
+      const recs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const failed = recs.find((r) => r.msg === "request failed");
+      assert.ok(failed, lines.join(""));
+      assert.equal(failed.trace_id, "trace-log-1");
+      assert.equal(failed.tenant_id, "tenant-a");
+      assert.equal(failed.status, 502);
+      assert.ok(recs.some((r) => r.msg === "request rejected" && r.trace_id === "trace-log-2"));
+      assert.ok(!lines.join("").includes("supersecret"), "payload contents never logged");
+    } finally {
+      await gw.stop();
+      await nc.close();
+      await nats.stop();
+    }
   });
 
   describe("graceful shutdown", function () {
