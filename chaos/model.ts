@@ -17,6 +17,8 @@ export type Action =
   | { kind: "squeeze"; target: InstanceRef; limits?: ResourceLimits }
   /** `impairment` undefined removes it. */
   | { kind: "impair"; target: InstanceRef; impairment?: LinkImpairment }
+  /** Wait until the instance answers its health check (e.g. "NATS is back" = /healthz ok). */
+  | { kind: "await-healthy"; target: InstanceRef; timeoutMs?: number }
   /** Hold the current state (fault in place) for a while. */
   | { kind: "wait"; ms: number };
 

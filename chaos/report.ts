@@ -15,7 +15,7 @@ function timeline(j: ExperimentJournal): string {
   const x = (t: number) => sec(t, t0);
   const markers: Marker[] = [
     ...j.steps
-      .filter((s) => !s.action.startsWith("wait"))
+      .filter((s) => !s.action.startsWith("wait") && !s.action.startsWith("await"))
       .map((s) => ({ x: x(s.startedAt), label: s.label, color: s.error ? "#dc2626" : "#4b5563" })),
     ...j.alerts
       .filter((a) => a.firstFiringAt !== undefined && !a.preexisting)

@@ -3,6 +3,7 @@
 import crypto from "node:crypto";
 import type { Role, StackOutputs } from "../stacks/outputs";
 import { drain } from "./drain";
+import { awaitHealthy } from "./health";
 import type { ChaosDriver, DriverCapability } from "./drivers/types";
 import { evaluateGates } from "./gates";
 import type { ExperimentJournal, Measures, StepRecord } from "./journal";
@@ -43,13 +44,15 @@ export function roleCounts(outputs: StackOutputs, d: ChaosDriver): Partial<Recor
 
 function describe(a: Action): string {
   if (a.kind === "wait") return `wait ${a.ms} ms`;
+  if (a.kind === "await-healthy")
+    return `await healthy ${a.target.role}${a.target.index === undefined ? "[*]" : `[${a.target.index}]`}`;
   const t = `${a.target.role}${a.target.index === undefined ? "[*]" : `[${a.target.index}]`}`;
   if (a.kind === "squeeze") return `squeeze ${t} ${a.limits ? JSON.stringify(a.limits) : "restore"}`;
   if (a.kind === "impair") return `impair ${t} ${a.impairment ? JSON.stringify(a.impairment) : "remove"}`;
   return `${a.kind} ${t}${a.kind === "kill" && a.signal ? ` ${a.signal}` : ""}`;
 }
 
-async function perform(d: ChaosDriver, a: Action): Promise<void> {
+async function perform(d: ChaosDriver, a: Action, outputs: StackOutputs): Promise<void> {
   const need = <T>(m: T | undefined, what: string): T => {
     if (!m) throw new Error(`driver ${d.name} cannot ${what}`);
     return m;
@@ -57,6 +60,8 @@ async function perform(d: ChaosDriver, a: Action): Promise<void> {
   switch (a.kind) {
     case "wait":
       return new Promise((r) => setTimeout(r, a.ms));
+    case "await-healthy":
+      return awaitHealthy(outputs, a.target.role, a.target.index, a.timeoutMs ?? 30000);
     case "kill":
       return d.kill(a.target, a.signal);
     case "start":
@@ -142,7 +147,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     };
     j.steps.push(rec);
     try {
-      await perform(o.driver, s.action);
+      await perform(o.driver, s.action, o.outputs);
     } catch (err) {
       rec.error = (err as Error).message;
     }
@@ -155,7 +160,8 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     phaseName = "fault";
     for (let i = 0; i < e.method.length; i++) {
       const s = e.method[i];
-      if (faultStart === undefined && s.action.kind !== "wait") faultStart = Date.now();
+      if (faultStart === undefined && s.action.kind !== "wait" && s.action.kind !== "await-healthy")
+        faultStart = Date.now();
       phaseName = `fault: ${s.label}`;
       const rec = await runStep(s, "method");
       if (rec.error) {

@@ -32,6 +32,12 @@ export const wait = (ms: number, label = `hold ${ms / 1000} s`): Step => ({
   label,
   action: { kind: "wait", ms },
 });
+/** "Back" means healthy: the fault ends when the role answers its health check, not when it was started. */
+export const healthy = (role: Role, index?: number): Step => ({
+  label: `${role}${index === undefined ? "" : `[${index}]`} healthy`,
+  action: { kind: "await-healthy", target: { role, index } },
+  endsFault: true,
+});
 export const startAll = (role: Role): Step => ({
   label: `ensure every ${role} runs`,
   action: { kind: "start", target: { role } },

@@ -1,5 +1,5 @@
 // NATS faults: the broker process killed and restarted, its container re-created, one cluster node lost.
-import { experiment, startAll, STANDARD_GATES, wait } from "./common";
+import { experiment, healthy, startAll, STANDARD_GATES, wait } from "./common";
 
 export const natsKillRestart = experiment({
   name: "nats-kill-restart",
@@ -17,7 +17,8 @@ export const natsKillRestart = experiment({
       action: { kind: "kill", target: { role: "nats", index: 0 }, signal: "SIGKILL" },
     },
     wait(3000, "NATS down 3 s"),
-    { label: "start nats", action: { kind: "start", target: { role: "nats", index: 0 } }, endsFault: true },
+    { label: "start nats", action: { kind: "start", target: { role: "nats", index: 0 } } },
+    healthy("nats", 0),
   ],
   rollbacks: [startAll("nats")],
   gates: [
@@ -42,8 +43,8 @@ export const natsRecreate = experiment({
     {
       label: "re-create nats",
       action: { kind: "recreate", target: { role: "nats", index: 0 } },
-      endsFault: true,
     },
+    healthy("nats", 0),
   ],
   rollbacks: [startAll("nats")],
   gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
@@ -66,8 +67,8 @@ export const natsClusterNodeKill = experiment({
     {
       label: "start nats[1]",
       action: { kind: "start", target: { role: "nats", index: 1 } },
-      endsFault: true,
     },
+    healthy("nats", 1),
   ],
   rollbacks: [startAll("nats")],
   gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],

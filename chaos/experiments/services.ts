@@ -1,5 +1,5 @@
 // Gateway and router faults: restarts, kills of one and of all router replicas, a frozen router.
-import { experiment, startAll, STANDARD_GATES, wait } from "./common";
+import { experiment, healthy, startAll, STANDARD_GATES, wait } from "./common";
 
 export const gatewayRestart = experiment({
   name: "gateway-restart",
@@ -14,8 +14,8 @@ export const gatewayRestart = experiment({
     {
       label: "restart gateway",
       action: { kind: "restart", target: { role: "gateway", index: 0 } },
-      endsFault: true,
     },
+    healthy("gateway", 0),
   ],
   rollbacks: [startAll("gateway")],
   gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
@@ -34,8 +34,8 @@ export const routerKill = experiment({
     {
       label: "start router[0]",
       action: { kind: "start", target: { role: "router", index: 0 } },
-      endsFault: true,
     },
+    healthy("router", 0),
   ],
   rollbacks: [startAll("router")],
   gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],
@@ -55,8 +55,8 @@ export const routerKillOne = experiment({
     {
       label: "start router[0]",
       action: { kind: "start", target: { role: "router", index: 0 } },
-      endsFault: true,
     },
+    healthy("router", 0),
   ],
   rollbacks: [startAll("router")],
   gates: [
@@ -79,7 +79,8 @@ export const routerKillAll = experiment({
     wait(2000, "one router down 2 s"),
     { label: "SIGKILL all routers", action: { kind: "kill", target: { role: "router" } } },
     wait(4000, "no router 4 s"),
-    { label: "start all routers", action: { kind: "start", target: { role: "router" } }, endsFault: true },
+    { label: "start all routers", action: { kind: "start", target: { role: "router" } } },
+    healthy("router"),
   ],
   rollbacks: [startAll("router")],
   gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],

@@ -1,6 +1,6 @@
 // Reconnect storm: NATS killed and started 10 times in quick succession.
 import type { Step } from "../model";
-import { experiment, startAll, STANDARD_GATES, wait } from "./common";
+import { experiment, healthy, startAll, STANDARD_GATES, wait } from "./common";
 
 const cycles: Step[] = [];
 for (let i = 1; i <= 10; i++) {
@@ -15,7 +15,7 @@ for (let i = 1; i <= 10; i++) {
   });
   if (i < 10) cycles.push(wait(700, `cycle ${i}: up 0.7 s`));
 }
-cycles[cycles.length - 1].endsFault = true;
+cycles.push(healthy("nats", 0));
 
 export const reconnectStorm = experiment({
   name: "reconnect-storm",
