@@ -246,3 +246,23 @@ describe("router durable redelivery", function () {
     });
   });
 });
+
+describe("router shutdown without NATS", function () {
+  this.timeout(30000);
+  it("stops within a few seconds when NATS is gone", async () => {
+    const nats = await startNats();
+    const router = await startTestRouter(nats);
+    try {
+      await nats.kill("SIGKILL");
+      await waitFor(
+        "/ready 503",
+        async () => (await fetch(`http://127.0.0.1:${router.metricsPort}/ready`)).status === 503,
+      );
+      const t0 = Date.now();
+      await router.stop();
+      assert.ok(Date.now() - t0 < 4000, `stop took ${Date.now() - t0} ms`);
+    } finally {
+      await nats.stop();
+    }
+  });
+});

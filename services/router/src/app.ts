@@ -93,7 +93,6 @@ export async function startRouter(
   // Set once NATS is connected; the readiness check reads it before that.
   const ref: { durable?: DurableIntake } = {};
   let inflight = 0;
-  let draining = false;
   let idle: (() => void) | undefined;
 
   const http = await startHttp(cfg.metricsHost, cfg.metricsPort, metrics.registry, [
@@ -326,26 +325,25 @@ export async function startRouter(
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    draining = true;
     clearInterval(ticker);
+    // Without a NATS link, in-flight work cannot be answered or stored anyway: do not wait for it
+    // (a container runtime would SIGKILL a slow shutdown).
+    const budget = (ms: number) => (connected ? ms : Math.min(ms, 500));
     // 1. stop taking new work
-    await withTimeout(svc.stop(), 3000).catch(() => undefined);
+    await withTimeout(svc.stop(), budget(3000)).catch(() => undefined);
     bpSub.unsubscribe();
     faultSub.unsubscribe();
     // 2. finish what is in flight (sync decides with delays, lookups, durable messages being stored)
-    await withTimeout(store.stop(), DRAIN_TIMEOUT_MS);
-    if (inflight > 0) await withTimeout(new Promise<void>((r) => (idle = r)), DRAIN_TIMEOUT_MS);
+    await withTimeout(store.stop(), budget(DRAIN_TIMEOUT_MS));
+    if (inflight > 0) await withTimeout(new Promise<void>((r) => (idle = r)), budget(DRAIN_TIMEOUT_MS));
     // 3. close: drain flushes the replies; a dead link must not hold shutdown forever
-    if (
-      (await withTimeout(
-        conn.drain().then(() => true),
-        5000,
-      ).catch(() => false)) !== true
-    ) {
-      await conn.close().catch(() => undefined);
-    }
+    const drained = await withTimeout(
+      conn.drain().then(() => true),
+      budget(5000),
+    ).catch(() => false);
+    if (drained !== true) await conn.close().catch(() => undefined);
     await http.close();
-    log.info("router stopped", { draining });
+    log.info("router stopped", { inflight_abandoned: inflight });
   };
   return {
     metricsPort: http.port,
