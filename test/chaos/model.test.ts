@@ -73,15 +73,13 @@ describe("chaos experiment model", () => {
     assert.equal(capabilityFor({ kind: "impair", target: { role: "router" } }), undefined); // removal needs nothing
   });
 
-  it("the fault ends at the step marked endsFault, else the last step", () => {
-    assert.equal(faultEndIndex(natsKillRestart), 2);
-    assert.equal(
-      faultEndIndex({
-        ...natsKillRestart,
-        method: natsKillRestart.method.map((s) => ({ ...s, endsFault: false })),
-      }),
-      2,
-    );
+  it("the fault ends at the step marked endsFault (NATS healthy), else the last step", () => {
+    assert.equal(natsKillRestart.method[faultEndIndex(natsKillRestart)].action.kind, "await-healthy");
+    const unmarked = {
+      ...natsKillRestart,
+      method: natsKillRestart.method.slice(0, 3).map((s) => ({ ...s, endsFault: false })),
+    };
+    assert.equal(faultEndIndex(unmarked), 2);
   });
 
   it("select: suites exclude nothing by themselves, explicit names win over suite membership", () => {
