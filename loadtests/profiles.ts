@@ -371,6 +371,14 @@ export async function runProfile(name: ProfileName, t: LoadTarget, s: RunSetting
     const echo = await startEchoServer();
     try {
       const bDur = Math.max(3, Math.min(10, Math.round(s.durationS / 2)));
+      // Same treatment as the target, which was warmed up before the first profile: a cold echo
+      // server measures JIT and connection set-up, not the machine.
+      await runClosedLoop({
+        url: echo.url,
+        connections: s.connections,
+        durationS: 1,
+        request: (i) => buildRequest(t, s, runId, i, {}),
+      });
       if (tool === "autocannon") {
         const b = await runClosedLoop({
           url: echo.url,

@@ -15,7 +15,10 @@ describe("loadtests: open-model driver", function () {
     server = http.createServer((req, res) => {
       const u = new URL(req.url!, "http://x");
       req.resume();
-      if (u.pathname === "/reset") return req.socket.destroy();
+      if (u.pathname === "/reset") {
+        req.socket.destroy();
+        return;
+      }
       const code = u.pathname.startsWith("/status/") ? Number(u.pathname.slice(8)) : 200;
       setTimeout(() => res.writeHead(code).end("{}"), Number(u.searchParams.get("ms") ?? 0));
     });
