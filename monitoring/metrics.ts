@@ -16,7 +16,7 @@ export const ROUTER_DECISION_BUCKETS = [
 
 /**
  * Durable-intake latency (JetStream acceptance → decision stored and acked; a message terminated after
- * its last delivery is observed as +Inf). Requested from the router (see monitoring/README.md).
+ * its last delivery is observed above every bucket). Exposed by services/router/src/metrics.ts.
  */
 export const INTAKE_DECISION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300] as const;
 

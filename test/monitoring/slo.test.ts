@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import { SLOS, Slo, validateSlos } from "../../monitoring";
 import { BURN_POLICIES, burnFactor, requiredWindows } from "../../monitoring/burn-rate";
-import { GATEWAY_DURATION_BUCKETS, ROUTER_DECISION_BUCKETS } from "../../monitoring/metrics";
+import {
+  GATEWAY_DURATION_BUCKETS,
+  INTAKE_DECISION_BUCKETS,
+  ROUTER_DECISION_BUCKETS,
+} from "../../monitoring/metrics";
 import { renderRules } from "../../monitoring/rules";
 import { DURATION_BUCKETS } from "../../services/gateway/src/metrics";
 import { RouterMetrics } from "../../services/router/src/metrics";
@@ -50,6 +54,20 @@ describe("SLO definitions", () => {
       .filter((v) => v !== "+Inf")
       .map(Number);
     assert.deepEqual(les, [...ROUTER_DECISION_BUCKETS]);
+  });
+
+  it("knows the router's real durable-intake latency buckets, and a terminated message counts above all of them", async () => {
+    const m = new RouterMetrics(["p1"]);
+    m.intakeSettled(0.2);
+    m.intakeSettled(undefined);
+    const text = await m.registry.getSingleMetricAsString("router_intake_decision_latency_seconds");
+    const les = [...text.matchAll(/le="([^"]+)"/g)]
+      .map((x) => x[1])
+      .filter((v) => v !== "+Inf")
+      .map(Number);
+    assert.deepEqual(les, [...INTAKE_DECISION_BUCKETS]);
+    assert.match(text, /router_intake_decision_latency_seconds_bucket\{le="300"\} 1$/m);
+    assert.match(text, /router_intake_decision_latency_seconds_count 2$/m);
   });
 
   it("rejects a latency threshold that is not a bucket bound, naming the SLO and listing the bounds", () => {

@@ -188,6 +188,7 @@ export async function startRouter(
     cfg,
     (data, h) => engine.evaluate(data, intakeHeaders(h), false).reply,
     log,
+    (seconds) => metrics.intakeSettled(seconds),
   );
   ref.durable = store;
   // Normally the intake stream, consumer and bucket exist when startRouter resolves; if JetStream is

@@ -57,6 +57,8 @@ export class DurableIntake {
     private readonly cfg: RouterConfig,
     private readonly decide: (data: Uint8Array, headers: MsgHdrs | undefined) => RouterReply,
     private readonly log: Logger,
+    /** Called when a message is acked (latency since JetStream accepted it) or terminated (undefined). */
+    private readonly onSettled: (latencySeconds: number | undefined) => void = () => undefined,
   ) {
     this.js = nc.jetstream({ timeout: 5000 });
   }
@@ -168,6 +170,7 @@ export class DurableIntake {
         if (!/wrong last sequence/i.test((e as Error).message)) throw e;
       }
       m.ack();
+      this.onSettled((Date.now() - m.info.timestampNanos / 1e6) / 1000);
     } catch (e) {
       // 503 = nothing serves the bucket's subjects: the bucket is gone (e.g. NATS restarted without
       // having persisted it). Re-run the set-up instead of burning the message's deliveries.
@@ -181,6 +184,7 @@ export class DurableIntake {
       if (attempt >= maxDeliver) {
         this.log.error("durable message dropped after max deliveries", { seq: m.seq, attempt, err: e });
         m.term();
+        this.onSettled(undefined);
       } else {
         this.log.warn("durable message failed; will be redelivered", { seq: m.seq, attempt, err: e });
         m.nak(backoffMs[Math.min(attempt - 1, backoffMs.length - 1)] ?? 1000);

@@ -8,6 +8,10 @@ import type { BreakerState } from "./breaker";
 export type Outcome =
   "success" | "fallback" | "cached" | "rejected" | "failed" | "error" | "fault" | "dropped";
 
+/** Bounds of router_intake_decision_latency_seconds; the durable-intake SLO threshold (60 s) is one. */
+export const INTAKE_DECISION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300] as const;
+const TERMINATED_SECONDS = 1e9;
+
 export class RouterMetrics {
   readonly registry = new client.Registry();
   private readonly decisions: client.Counter<"outcome" | "provider">;
@@ -17,6 +21,7 @@ export class RouterMetrics {
   readonly backpressureActive: client.Gauge;
   readonly natsStatus: client.Gauge;
   private readonly breakerOpen: client.Gauge<"provider">;
+  private readonly intakeLatency: client.Histogram;
   // Pre-bound children: the hot path does not hash label objects per request.
   private readonly decisionChildren = new Map<string, client.Counter.Internal>();
 
@@ -61,6 +66,12 @@ export class RouterMetrics {
       labelNames: ["provider"],
       registers,
     });
+    this.intakeLatency = new client.Histogram({
+      name: "router_intake_decision_latency_seconds",
+      help: "Durable intake: JetStream acceptance to decision stored and acked (+Inf when a message is terminated)",
+      buckets: [...INTAKE_DECISION_BUCKETS],
+      registers,
+    });
     for (const p of providers) this.breakerOpen.set({ provider: p }, 0);
     for (const code of Object.keys(INTAKE_CODES)) this.intakeErrors.inc({ code }, 0);
     client.collectDefaultMetrics({ register: this.registry });
@@ -75,6 +86,12 @@ export class RouterMetrics {
     }
     c.inc();
     this.duration.observe(seconds);
+  }
+
+  /** A durable message settled: decided after `seconds`, or given up on (`undefined`). */
+  intakeSettled(seconds: number | undefined): void {
+    // A terminated message lands above every bucket, so the durable-intake SLO counts it as bad.
+    this.intakeLatency.observe(seconds === undefined ? TERMINATED_SECONDS : Math.max(0, seconds));
   }
 
   intakeError(code: string): void {
