@@ -103,6 +103,21 @@ export function withEndpointDiscovery(
   return stringify(doc, { lineWidth: 0 });
 }
 
+/**
+ * nats.conf shared by every NATS pod (one ConfigMap): the components' renderer with the server name taken
+ * from $POD_NAME, which nats-server substitutes from the environment, and JetStream capped at 80% of the
+ * PVC so it hits its own limit before the filesystem is full.
+ */
+export function renderKubernetesNatsConfig(nodes: string[], stack: string, jetstreamStorage: string): string {
+  return renderNatsConfig({
+    serverName: "$POD_NAME",
+    nodes,
+    clusterName: `pg-${stack}-nats`,
+    // In bytes: nats-server reads an "M" suffix as 10^6, not MiB.
+    maxFileStore: String(Math.floor((parseMemory(jetstreamStorage) ?? 0) * 0.8)),
+  });
+}
+
 /** PrometheusRule specs (groups) from monitoring/'s rule files, one object per file. */
 export function prometheusRuleSpecs(): { name: string; groups: unknown[] }[] {
   return renderRuleFiles().map((f) => ({
@@ -154,14 +169,7 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
 
   // ---- NATS: StatefulSet + one Service per pod so nats-0..N resolve as on the Docker target.
   const nodes = natsNodeNames(config.nats.replicas);
-  const natsConf = renderNatsConfig({
-    // nats-server substitutes $POD_NAME from the environment: one ConfigMap serves every pod.
-    serverName: "$POD_NAME",
-    nodes,
-    clusterName: `pg-${stack}-nats`,
-    // 80% of the volume: JetStream must hit its own limit before the filesystem is full.
-    maxFileStore: `${Math.floor(((parseMemory(settings.jetstreamStorage) ?? 0) * 0.8) / 1024 ** 2)}M`,
-  });
+  const natsConf = renderKubernetesNatsConfig(nodes, stack, settings.jetstreamStorage);
   const natsConfig = new k8s.core.v1.ConfigMap(
     "nats-config",
     { metadata: meta("nats-config", "nats"), data: { "nats.conf": natsConf } },

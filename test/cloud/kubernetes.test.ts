@@ -118,7 +118,7 @@ describe("kubernetes target under mocks: Pulumi.k8s.yaml", function () {
     const conf = byName(run, T.cm, "nats-config").data["nats.conf"];
     assert.match(conf, /server_name: \$POD_NAME/);
     assert.match(conf, /nats-route:\/\/nats-2:6222/);
-    assert.match(conf, /max_file_store: 8192M/, "80% of the 10Gi volume");
+    assert.match(conf, /max_file_store: 8589934592\n/, "80% of the 10Gi volume, in bytes");
   });
 
   it("runs router and gateway Deployments with probes, PDBs and Services; the gateway autoscales", () => {
