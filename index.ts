@@ -1,20 +1,22 @@
 // Pulumi program entry: read and validate the stack config, build the selected target, export the
 // StackOutputs keys (stacks/outputs.ts) that validation, load and chaos tooling read.
 import { readConfig, type Target } from "./stacks/config";
-import { buildAwsStack } from "./stacks/aws";
-import { buildDockerStack, type StackOutputValues } from "./stacks/docker";
-import { buildKubernetesStack } from "./stacks/kubernetes";
+import type { StackOutputValues } from "./stacks/docker";
 
+// Each target's builder is loaded only when selected: a docker deployment never loads the AWS or
+// Kubernetes SDKs (seconds of start-up on a busy machine).
 function build(): StackOutputValues {
   const loaded = readConfig();
   const target: Target = loaded.config.target;
   switch (target) {
     case "docker":
-      return buildDockerStack(loaded);
+      return (require("./stacks/docker") as typeof import("./stacks/docker")).buildDockerStack(loaded);
     case "aws":
-      return buildAwsStack(loaded);
+      return (require("./stacks/aws") as typeof import("./stacks/aws")).buildAwsStack(loaded);
     case "kubernetes":
-      return buildKubernetesStack(loaded);
+      return (require("./stacks/kubernetes") as typeof import("./stacks/kubernetes")).buildKubernetesStack(
+        loaded,
+      );
   }
 }
 
