@@ -6,6 +6,7 @@ import { NatsConnection } from "nats";
 import { createLogger } from "../../services/common/log";
 import { loadGatewayConfig, RunningGateway, startGateway } from "../../services/gateway/src/app";
 import { NatsServer, startNats } from "../support/nats-server";
+import { freePort } from "../support/ports";
 import { ManagedProcess } from "../support/proc";
 import { waitFor } from "../support/wait";
 import {
@@ -62,6 +63,34 @@ describe("gateway lifecycle", function () {
       await gw.stop();
       await nc.close();
       await nats.stop();
+    }
+  });
+
+  it("serves /health (and 503 elsewhere) while NATS is not up yet, then becomes ready by itself", async function () {
+    const ns = new NatsServer();
+    ns.port = await freePort();
+    ns.monitorPort = await freePort();
+    const port = await freePort();
+    const starting = startTestGateway(ns, { GATEWAY_PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor("health before NATS", async () => (await call(`${url}/health`)).status === 200);
+      const ready = await call(`${url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.ok(ready.body.error.details.failing.includes("nats"));
+      const d = await call(`${url}/api/v1/routes/decide`, {
+        body: validBody(),
+        headers: { "x-tenant-id": "t" },
+      });
+      assert.equal(d.status, 503);
+      assert.equal(d.body.error.code, "unavailable");
+      await ns.start();
+      const gw = await starting;
+      assert.equal(gw.port, port);
+      await waitFor("ready once NATS is up", async () => (await call(`${url}/ready`)).status === 200);
+      await gw.stop();
+    } finally {
+      await ns.stop();
     }
   });
 

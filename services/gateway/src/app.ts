@@ -48,7 +48,13 @@ export async function startGateway(
   log: Logger = createLogger("gateway", cfg.logLevel),
 ): Promise<RunningGateway> {
   const metrics = new GatewayMetrics(cfg.metricsTenants);
-  const link = await NatsLink.open(cfg.nats, log, metrics);
+  // HTTP listens before NATS is connected (the connection waits for a server that may not be up yet):
+  // /health answers meanwhile, /ready and the API answer 503 until `nats` is set.
+  let nats: NatsLink | undefined;
+  const needLink = (): NatsLink => {
+    if (!nats) throw gatewayError("unavailable", "NATS is not connected yet", {}, { "retry-after": "1" });
+    return nats;
+  };
   const limiter = new RateLimiter(cfg.rateLimitRps, cfg.rateLimitBurst);
   const sweep = setInterval(() => limiter.sweep(), 10000);
   sweep.unref();
@@ -166,6 +172,7 @@ export async function startGateway(
     rl: Record<string, string>,
   ) {
     const tenant = admit(req, ctx, true, rl)!;
+    const link = needLink();
     const retryAfter = link.backpressureActive();
     if (retryAfter !== undefined) {
       throw gatewayError(
@@ -204,6 +211,7 @@ export async function startGateway(
     rl: Record<string, string>,
   ) {
     const tenant = admit(req, ctx, true, rl)!;
+    const link = needLink();
     const { rr, h, idempotencyKey } = await readRouteRequest(req, ctx, tenant);
     const id = rr.message?.message_id ?? idempotencyKey ?? rr.request_id;
     // The stored request names its id, so the router files the decision under what GET asks for.
@@ -243,6 +251,7 @@ export async function startGateway(
     rawId: string,
   ) {
     admit(req, ctx, cfg.tenantTokens.size > 0, rl);
+    const link = needLink();
     let id: string;
     try {
       id = decodeURIComponent(rawId);
@@ -291,13 +300,14 @@ export async function startGateway(
   }
 
   async function ready(res: ServerResponse) {
+    const link = nats;
     const checks = {
-      nats: link.connected,
-      jetstream: await link.jetstreamReachable(),
-      intake_stream: link.streamReady,
+      nats: !!link?.connected,
+      jetstream: !!link && (await link.jetstreamReachable()),
+      intake_stream: !!link?.streamReady,
       accepting: !shuttingDown,
     };
-    if (checks.jetstream && !checks.intake_stream) void link.ensureStream();
+    if (link && checks.jetstream && !checks.intake_stream) void link.ensureStream();
     const failing = Object.entries(checks)
       .filter(([, ok]) => !ok)
       .map(([k]) => k);
@@ -358,10 +368,10 @@ export async function startGateway(
           ...metrics.summary(),
           inflight,
           nats: {
-            connected: link.connected,
-            server: link.connected ? link.nc.getServer() : null,
-            reconnects: link.reconnects,
-            backpressure_active: link.backpressureActive() !== undefined,
+            connected: !!nats?.connected,
+            server: nats?.connected ? nats.nc.getServer() : null,
+            reconnects: nats?.reconnects ?? 0,
+            backpressure_active: nats?.backpressureActive() !== undefined,
           },
         });
       } else {
@@ -440,6 +450,14 @@ export async function startGateway(
   const port = (server.address() as AddressInfo).port;
   const host = cfg.host === "0.0.0.0" || cfg.host === "::" ? "127.0.0.1" : cfg.host;
   log.info("gateway listening", { host: cfg.host, port });
+  try {
+    nats = await NatsLink.open(cfg.nats, log, metrics);
+  } catch (e) {
+    server.closeAllConnections();
+    server.close();
+    clearInterval(sweep);
+    throw e;
+  }
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
@@ -460,7 +478,7 @@ export async function startGateway(
     server.closeAllConnections();
     await closed;
     clearInterval(sweep);
-    await link.close();
+    await nats?.close();
     log.info("gateway stopped");
   }
 
@@ -470,13 +488,13 @@ export async function startGateway(
     stop: () => (stopping ??= stop()),
     debugStats: () => {
       const proto = (
-        link.nc as unknown as {
+        needLink().nc as unknown as {
           protocol: { muxSubscriptions: { reqs: Map<string, unknown> }; subscriptions: { size(): number } };
         }
       ).protocol;
       return {
         inflight,
-        linkWaiters: link.pendingWaiters,
+        linkWaiters: nats?.pendingWaiters ?? 0,
         natsMuxPending: proto.muxSubscriptions.reqs.size,
         natsSubscriptions: proto.subscriptions.size(),
       };
