@@ -7,6 +7,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { connect } from "nats";
+import { SUBJECTS } from "../services/common/contract";
 import type { ChaosTarget, StackOutputs } from "../stacks/outputs";
 import { NatsServer } from "../test/support/nats-server";
 import { freePort } from "../test/support/ports";
@@ -74,6 +76,29 @@ function spawnService(
   p.child.stderr?.on("data", tee);
   p.child.once("exit", () => out.end());
   return p;
+}
+
+/**
+ * Ready endpoints say "connected", not "subscribed": wait until a router really answers on the decide
+ * subject, so the first request of a test does not meet "no router is listening".
+ */
+async function routersAnswering(url: string, user: string, pass: string): Promise<void> {
+  const nc = await connect({ servers: url, user, pass, name: "local-stack-probe" });
+  try {
+    const probe = JSON.stringify({
+      version: "1",
+      tenant_id: "probe",
+      request_id: "local-stack-probe",
+      message: {},
+    });
+    await waitFor(
+      "a router to answer on the decide subject",
+      () => nc.request(SUBJECTS.decide, new TextEncoder().encode(probe), { timeout: 1000 }).then(() => true),
+      { timeoutMs: 20000, intervalMs: 100 },
+    );
+  } finally {
+    await nc.close();
+  }
 }
 
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
@@ -196,8 +221,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         );
       });
     };
-    for (const u of routerMetricsUrls) await ready(`router metrics ${u}/metrics`, `${u}/metrics`);
+    for (const u of routerMetricsUrls) await ready(`router ${u}/ready`, `${u}/ready`);
     await ready(`gateway ${gatewayUrl}/ready`, `${gatewayUrl}/ready`);
+    await routersAnswering(nats.url, natsUser, natsPassword);
 
     outputs = {
       target: "docker",

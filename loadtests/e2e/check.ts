@@ -30,4 +30,6 @@ export interface CheckResult {
   error?: string;
   /** The check failed because the stack lacks a capability (fault injection, chaos driver, …). */
   missingCapability?: boolean;
+  /** What the check observed beyond pass/fail (e.g. "rate limiting is off on this gateway"). */
+  notes?: string[];
 }

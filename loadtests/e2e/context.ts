@@ -60,6 +60,13 @@ export class E2EContext {
   private ncP?: Promise<NatsConnection>;
   private driverV?: ChaosDriver;
   readonly log: (line: string) => void;
+  /** Notes the running check attaches to its result (e.g. which configuration mode it verified). */
+  pendingNotes: string[] = [];
+
+  note(text: string): void {
+    this.pendingNotes.push(text);
+    this.log(text);
+  }
 
   constructor(
     readonly outputs: StackOutputs,

@@ -18,6 +18,8 @@ export const ALL_CHECKS: Check[] = [
 
 export async function runCheck(ctx: E2EContext, check: Check): Promise<CheckResult> {
   const t0 = Date.now();
+  ctx.pendingNotes = [];
+  const notes = () => (ctx.pendingNotes.length ? { notes: [...ctx.pendingNotes] } : {});
   const limit = check.timeoutMs ?? 30000;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -33,6 +35,7 @@ export async function runCheck(ctx: E2EContext, check: Check): Promise<CheckResu
       title: check.title,
       passed: true,
       durationMs: Date.now() - t0,
+      ...notes(),
     };
   } catch (e) {
     return {
@@ -43,6 +46,7 @@ export async function runCheck(ctx: E2EContext, check: Check): Promise<CheckResu
       durationMs: Date.now() - t0,
       error: (e as Error).message,
       missingCapability: e instanceof MissingCapability,
+      ...notes(),
     };
   } finally {
     clearTimeout(timer);

@@ -67,7 +67,7 @@ export function renderMarkdown(r: RunReport): string {
     L.push("| group | check | result | ms |", "|---|---|---|---|");
     for (const c of r.e2e) {
       L.push(
-        `| ${GROUP_TITLES[c.group]} | ${c.id}: ${c.title} | ${c.passed ? "pass" : `FAIL: ${(c.error ?? "").replace(/\|/g, "\\|").slice(0, 300)}`} | ${c.durationMs} |`,
+        `| ${GROUP_TITLES[c.group]} | ${c.id}: ${c.title}${c.notes?.length ? ` (${c.notes.join("; ").replace(/\|/g, "/")})` : ""} | ${c.passed ? "pass" : `FAIL: ${(c.error ?? "").replace(/\|/g, "\\|").slice(0, 300)}`} | ${c.durationMs} |`,
       );
     }
     L.push("");
