@@ -1,6 +1,6 @@
 // The `aws` target: the environment on EC2 hosts in a private VPC, deployed with the very components the
 // docker target uses. Each host runs Docker (installed by cloud-init) and gets its own docker.Provider
-// that reaches the host's engine over SSH *inside an SSM Session Manager tunnel* (stacks/aws-ssm-proxy.sh),
+// that reaches the host's engine over SSH *inside an SSM Session Manager tunnel* (stacks/ssm-proxy.ts),
 // so no security group ever opens port 22 and the hosts need no public address.
 //
 // Placement without forking the components:
@@ -17,7 +17,6 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as path from "node:path";
 import { objectPrefix } from "../components/common";
 import {
   NATS_CLIENT_PORT,
@@ -30,6 +29,7 @@ import { Observability } from "../components/observability";
 import { BeamlineService, SERVICE_PORTS } from "../components/service";
 import { ValidationJob } from "../components/validation";
 import { renderCloudInit } from "./cloud-init";
+import { renderSsmProxyCommand } from "./ssm-proxy";
 import { parseAwsSettings, type AwsSettings } from "./cloud-config";
 import type { LoadedConfig, StackConfig } from "./config";
 import type { StackOutputValues } from "./docker";
@@ -37,7 +37,6 @@ import type { ChaosTarget, Role, StackOutputs } from "./outputs";
 
 /** Device name the JetStream EBS volume is attached as (cloud-init mounts it for Docker's volumes). */
 export const DATA_DEVICE = "/dev/sdf";
-const PROXY_SCRIPT = path.join(__dirname, "aws-ssm-proxy.sh");
 
 /**
  * Private and public subnet CIDRs for `zones` zones, carved from the VPC CIDR in blocks 4 bits longer
@@ -316,7 +315,7 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
         host: pulumi.interpolate`ssh://${settings.deployerUser}@${instance.id}`,
         sshOpts: [
           "-o",
-          `ProxyCommand=bash ${PROXY_SCRIPT} %h %p ${region}`,
+          `ProxyCommand=${renderSsmProxyCommand(region)}`,
           "-o",
           "StrictHostKeyChecking=accept-new",
           "-o",

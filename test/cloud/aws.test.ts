@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { renderCloudInit, renderMountScript } from "../../stacks/cloud-init";
 import { subnetCidrs } from "../../stacks/aws";
+import { renderSsmProxyCommand } from "../../stacks/ssm-proxy";
 import { readStackConfig } from "../deploy/stack-config";
 import type { ProgramRun } from "../components/mocks";
 import { assertOutputShape, plainText, policyViolations } from "./helpers";
@@ -189,9 +190,11 @@ describe("aws target under mocks: Pulumi.prod.yaml", function () {
     for (const p of providers) {
       const i = reveal(p.inputs);
       assert.match(i.host, /^ssh:\/\/ec2-user@[a-z0-9-]+-host-id$/);
+      // Provider config reaches the engine JSON-encoded.
+      const sshOpts: string[] = typeof i.sshOpts === "string" ? JSON.parse(i.sshOpts) : i.sshOpts;
       assert.ok(
-        JSON.stringify(i.sshOpts).includes("aws-ssm-proxy.sh %h %p eu-west-1"),
-        JSON.stringify(i.sshOpts),
+        sshOpts.includes(`ProxyCommand=${renderSsmProxyCommand("eu-west-1")}`),
+        JSON.stringify(sshOpts),
       );
     }
   });
