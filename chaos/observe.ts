@@ -37,6 +37,8 @@ export function rolesOf(outputs: StackOutputs): Role[] {
 export function startObserver(outputs: StackOutputs, driver: ChaosDriver, intervalMs = 1000): Observer {
   const probes: ProbeSample[] = [];
   const alerts = new Map<string, AlertObservation>();
+  /** Alerts seen firing earlier that are not firing now. */
+  const resolved = new Set<string>();
   let stopped = false;
   const roles = rolesOf(outputs);
 
@@ -60,11 +62,23 @@ export function startObserver(outputs: StackOutputs, driver: ChaosDriver, interv
         data?: { alerts?: { labels: Record<string, string>; state: string }[] };
       };
       const t = Date.now();
-      for (const a of body.data?.alerts ?? []) {
-        if (a.state !== "firing") continue;
-        const name = a.labels.alertname ?? "unnamed";
-        if (!alerts.has(name)) alerts.set(name, { name, firstFiringAt: t, preexisting: false });
+      const firing = new Set(
+        (body.data?.alerts ?? [])
+          .filter((a) => a.state === "firing")
+          .map((a) => a.labels.alertname ?? "unnamed"),
+      );
+      for (const name of firing) {
+        const seen = alerts.get(name);
+        if (!seen) alerts.set(name, { name, firstFiringAt: t, preexisting: false });
+        else if (resolved.has(name)) {
+          // It stopped firing and fires again: a new detection (e.g. still firing from the previous
+          // experiment when this one started, resolved, then fired for this fault).
+          seen.firstFiringAt = t;
+          seen.preexisting = false;
+        }
+        resolved.delete(name);
       }
+      for (const name of alerts.keys()) if (!firing.has(name)) resolved.add(name);
     } catch {
       // Prometheus unreachable for a moment: the next poll tries again.
     }
@@ -83,7 +97,7 @@ export function startObserver(outputs: StackOutputs, driver: ChaosDriver, interv
     probes,
     alerts,
     markPreexisting() {
-      for (const a of alerts.values()) a.preexisting = true;
+      for (const a of alerts.values()) if (!resolved.has(a.name)) a.preexisting = true;
     },
     async stop() {
       stopped = true;
