@@ -2,7 +2,7 @@
 // accepting, drain requests in flight (bounded by GATEWAY_SHUTDOWN_GRACE_MS), then drain NATS.
 import { ConfigError } from "../../common/env";
 import { createLogger } from "../../common/log";
-import { loadGatewayConfig, startGateway } from "./app";
+import { loadGatewayConfig, RunningGateway, startGateway } from "./app";
 
 // nats.js builds a NatsError (with a captured stack) for every request it settles, even successful
 // ones; the bench profile showed it at ~3.5% of the gateway's CPU. Our logs carry error name and
@@ -21,13 +21,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger("gateway", cfg.logLevel);
-  const gw = await startGateway(cfg, log);
+  // Handlers go in before startGateway resolves (it waits for the first NATS connection): as PID 1 in a
+  // container, a signal without a handler is ignored and `docker stop` would have to SIGKILL.
+  const started: { gw?: RunningGateway } = {};
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) return;
     signalled = true;
     log.info("signal received", { signal });
-    gw.stop().then(
+    if (!started.gw) process.exit(0); // nothing accepted yet that would need draining
+    started.gw.stop().then(
       () => process.exit(0),
       (e) => {
         log.error("shutdown failed", { err: e as Error });
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  started.gw = await startGateway(cfg, log);
 }
 
 main().catch((e) => {
