@@ -4,7 +4,8 @@
 // broken environment is visible right in the `up` summary.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { labels } from "./common";
+import { labels, limitArgs } from "./common";
+import type { Limits } from "../stacks/config";
 
 export const VALIDATION_SCRIPT_PATH = "/opt/proving-ground/validate.js";
 
@@ -74,6 +75,8 @@ export function logTail(logs: string | undefined, n = 20): string {
     .join("\n");
 }
 
+const JOB_LIMITS: Limits = { cpus: 0.5, memory: "128Mi", memoryBytes: 128 * 1024 ** 2, memoryMb: 128 };
+
 export interface ValidationJobArgs {
   stack: string;
   namePrefix: string;
@@ -88,6 +91,8 @@ export interface ValidationJobArgs {
   deadlineMs?: number;
   /** Values (e.g. image digests) whose change re-runs the job on the next `up`. */
   triggers?: pulumi.Input<string>[];
+  /** CPU and memory limits of the job container. Default 0.5 CPU, 128Mi. */
+  limits?: Limits;
   /** Containers that must be healthy before the job runs. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -121,6 +126,8 @@ export class ValidationJob extends pulumi.ComponentResource {
         logs: true,
         mustRun: false,
         restart: "no",
+        // Limited like every other container (the policy pack requires it): a smoke test needs little.
+        ...limitArgs(args.limits ?? JOB_LIMITS),
         // A finished job has nothing to update: it runs again (is replaced) when what it validates changes.
         labels: [
           ...labels(args.stack, "validation"),

@@ -149,6 +149,7 @@ describe("index.ts under mocks: docker target", function () {
             "the image's HEALTHCHECK is switched off",
           );
           assert.deepEqual(c.inputs.command, ["node", "/opt/proving-ground/validate.js"]);
+          assert.ok(c.inputs.memory > 0 && Number(c.inputs.cpus) > 0, "the one-shot job has limits too");
           continue;
         }
         const tests: string[] = c.inputs.healthcheck?.tests ?? [];
