@@ -92,6 +92,42 @@ describe("gateway: NATS killed and restarted with requests in flight", function 
   });
 });
 
+describe("gateway: 10 quick NATS restart cycles", function () {
+  this.timeout(120000);
+  it("reconnects after each, leaks no connections and keeps answering", async function () {
+    const nats = await startNats();
+    const gw = await startTestGateway(nats, { ROUTER_REQUEST_TIMEOUT_MS: "1000" });
+    let nc: NatsConnection | undefined;
+    try {
+      for (let cycle = 0; cycle < 10; cycle++) {
+        await nats.kill("SIGKILL");
+        assertEnvelope(await decide(gw), 503, "unavailable");
+        await nats.start();
+        await waitFor(
+          `ready after restart ${cycle + 1}`,
+          async () => (await call(`${gw.url}/ready`)).status === 200,
+          {
+            timeoutMs: 20000,
+          },
+        );
+      }
+      assert.equal(await nats.connections(), 1, "exactly the gateway's one connection");
+      nc = await natsClient(nats);
+      stubRouter(nc, (r) => okDecision(r));
+      await nc.flush();
+      assert.equal((await decide(gw)).status, 200);
+      const m = await call(`${gw.url}/metrics`);
+      const reconnects = Number(/gateway_nats_reconnects_total (\d+)/.exec(m.body)?.[1]);
+      assert.ok(reconnects >= 10, `reconnects ${reconnects}`);
+      assert.equal(gw.debugStats().linkWaiters, 0);
+    } finally {
+      await gw.stop();
+      await nc?.close();
+      await nats.stop();
+    }
+  });
+});
+
 describe("gateway: no leaks and no head-of-line blocking", function () {
   this.timeout(90000);
   let nats: NatsServer;
