@@ -78,7 +78,7 @@ export interface OpenModelOptions {
   maxInFlight?: number;
   /** Per-request timeout in ms (headers and body); a timed-out attempt is `unknown` (default 10000). */
   timeoutMs?: number;
-  /** TCP connections in the pool (default: min(maxInFlight, 128)). */
+  /** TCP connections in the pool (default: maxInFlight, opened as needed). */
   connections?: number;
   /** A send that starts more than this many ms after its intended time counts as late (default 5). */
   lateThresholdMs?: number;
@@ -231,7 +231,9 @@ export async function runOpenModel(opts: OpenModelOptions): Promise<OpenModelRes
   const classify =
     opts.classify ?? ((status: number) => (status >= 200 && status < 300 ? "ok" : "fail") as Outcome);
   const pool = new Pool(opts.url, {
-    connections: opts.connections ?? Math.min(maxInFlight, 128),
+    // One connection per outstanding request by default (created lazily): a client-side queue in the
+    // pool would hold requests back and blur the uncorrected latency; the in-flight bound limits it.
+    connections: opts.connections ?? maxInFlight,
     pipelining: 1,
     headersTimeout: timeoutMs + 1000,
     bodyTimeout: timeoutMs + 1000,
