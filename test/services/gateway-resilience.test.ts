@@ -73,7 +73,8 @@ describe("gateway: NATS killed and restarted with requests in flight", function 
     // While NATS is down: fast 503, /ready 503, /health still 200.
     const t0 = Date.now();
     assertEnvelope(await decide(gw), 503, "unavailable");
-    assert.ok(Date.now() - t0 < 500, "fast 503 while disconnected");
+    // 503 (not 504) already shows it did not wait; the bound keeps it well under the 2 s timeout even on a busy machine.
+    assert.ok(Date.now() - t0 < 1500, "fast 503 while disconnected");
     const notReady = await call(`${gw.url}/ready`);
     assertEnvelope(notReady, 503, "unavailable");
     assert.ok(notReady.body.error.details.failing.includes("nats"));
@@ -199,7 +200,8 @@ describe("gateway: no leaks and no head-of-line blocking", function () {
     const answers = await Promise.all(Array.from({ length: 20 }, () => decide(gw)));
     const took = Date.now() - t0;
     assert.ok(answers.every((a) => a.status === 200));
-    assert.ok(took < 1000, `20 requests took ${took} ms next to an idle client`);
+    // Blocked behind the idle client they would wait for its 1.5 s headers timeout.
+    assert.ok(took < 1500, `20 requests took ${took} ms next to an idle client`);
     await waitFor("idle client cut off", () => closed, { timeoutMs: 6000 });
     assert.match(got, /^HTTP\/1\.1 408/);
   });
