@@ -24,6 +24,9 @@ async function ok(url: string): Promise<boolean> {
 export interface Observer {
   probes: ProbeSample[];
   alerts: Map<string, AlertObservation>;
+  /** Resolves after the first successful alert poll (at once without Prometheus), so alerts already
+   * firing are known before the first fault and not mistaken for detections. */
+  alertsKnown: Promise<void>;
   /** Marks alerts seen firing so far as pre-existing (call right before the first fault). */
   markPreexisting(): void;
   stop(): Promise<void>;
@@ -54,6 +57,9 @@ export function startObserver(outputs: StackOutputs, driver: ChaosDriver, interv
     probes.push({ t, health, ready, running });
   };
 
+  let known!: () => void;
+  const alertsKnown = new Promise<void>((r) => (known = r));
+  if (!outputs.prometheusUrl) known();
   const alertsOnce = async () => {
     if (!outputs.prometheusUrl) return;
     try {
@@ -79,6 +85,7 @@ export function startObserver(outputs: StackOutputs, driver: ChaosDriver, interv
         resolved.delete(name);
       }
       for (const name of alerts.keys()) if (!firing.has(name)) resolved.add(name);
+      known();
     } catch {
       // Prometheus unreachable for a moment: the next poll tries again.
     }
@@ -96,6 +103,7 @@ export function startObserver(outputs: StackOutputs, driver: ChaosDriver, interv
   return {
     probes,
     alerts,
+    alertsKnown,
     markPreexisting() {
       for (const a of alerts.values()) if (!resolved.has(a.name)) a.preexisting = true;
     },

@@ -155,6 +155,8 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     return rec;
   };
   try {
+    // Bounded: an unreachable Prometheus must not stall the experiment (detections are then unmeasured).
+    await Promise.race([observer.alertsKnown, sleep(10000)]);
     await sleep(e.baselineMs);
     observer.markPreexisting();
     phaseName = "fault";

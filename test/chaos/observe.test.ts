@@ -50,7 +50,8 @@ describe("chaos observer (probes and Prometheus alerts)", () => {
     firing = ["Watchdog", "Leftover"];
     const obs = startObserver(outputs, driver, 50);
     try {
-      await waitFor("first alert poll", () => obs.alerts.size === 2);
+      await obs.alertsKnown;
+      assert.equal(obs.alerts.size, 2);
       obs.markPreexisting();
       firing = ["Watchdog"]; // Leftover resolves
       healthy = false;
