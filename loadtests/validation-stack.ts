@@ -17,7 +17,7 @@ export interface ValidationStack extends LocalStack {
 export async function startValidationStack(
   opts: LocalStackOptions & { routerTimeoutMs?: number; rateLimitRps?: number } = {},
 ): Promise<ValidationStack> {
-  const timeoutMs = opts.routerTimeoutMs ?? 2000;
+  const timeoutMs = opts.routerTimeoutMs ?? 3000;
   const tenants = [...DEFAULT_E2E_TENANTS, ...LOAD_TENANTS];
   const tenantTokens = Object.fromEntries(tenants.map((t, i) => [t, `tok-${i}-${t}`]));
   const rps = opts.rateLimitRps ?? 300;

@@ -156,14 +156,17 @@ export const backpressureChecks: Check[] = [
       const n = ctx.maxInflight + 100;
       // Hold requests at the router so the first `maxInflight` fill the bound; once the gateway's
       // in-flight gauge shows it full, the extra 100 must be shed.
-      await ctx.fault({ delay_ms: Math.floor(ctx.gatewayTimeoutMs * 0.8) });
+      // Open the client connections first (cheap /health calls), so filling the bound is not slowed
+      // down by connection set-up on a busy machine.
+      await Promise.all(Array.from({ length: n }, () => ctx.http({ path: "/health" })));
+      await ctx.fault({ delay_ms: Math.floor(ctx.gatewayTimeoutMs * 0.9) });
       let rs: HttpAnswer[];
       try {
         const first = Array.from({ length: ctx.maxInflight }, (_, i) => ctx.decide(ctx.tenant(i)));
         await waitFor(
           `the gateway to hold ${ctx.maxInflight} requests in flight`,
           async () => ((await ctx.gatewayMetric("gateway_inflight_requests")) ?? 0) >= ctx.maxInflight,
-          { timeoutMs: ctx.gatewayTimeoutMs * 0.7, intervalMs: 20 },
+          { timeoutMs: ctx.gatewayTimeoutMs * 0.85, intervalMs: 20 },
         );
         const extra = Array.from({ length: n - ctx.maxInflight }, (_, i) => ctx.decide(ctx.tenant(i)));
         rs = await Promise.all([...first, ...extra]);
