@@ -104,7 +104,7 @@ describe("loadtests: validate CLI", function () {
         "--report-dir",
         tmp,
         "--gateway-timeout-ms",
-        "2000",
+        "3000",
       ],
       {
         BEAMLINE_TENANT_TOKENS: tokens,
