@@ -8,6 +8,7 @@
 // `statistic` DROP rule when netem is missing.
 import Docker from "dockerode";
 import { execFile } from "node:child_process";
+import { posix } from "node:path";
 import { promisify } from "node:util";
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
 import type { ChaosDriver, DriverCapability, InstanceRef, LinkImpairment, ResourceLimits } from "./types";
@@ -290,6 +291,10 @@ export class DockerDriver implements ChaosDriver {
       const c = this.docker.getContainer(n);
       const info = await c.inspect();
       const nets = Object.entries(info.NetworkSettings.Networks);
+      // Files written into the container after creation (e.g. configs the IaC uploads before start) are
+      // not part of its definition: carry them over, except what lives on mounts (volumes persist).
+      if (info.State.Running) await c.kill({ signal: "SIGKILL" }).catch(() => undefined);
+      const carried = await this.changedFiles(c, info);
       await c.remove({ force: true });
       const [first, ...rest] = nets;
       const endpoint = ([, ep]: [string, Docker.NetworkInfo]) => ({
@@ -305,9 +310,36 @@ export class DockerDriver implements ChaosDriver {
       for (const net of rest) {
         await this.docker.getNetwork(net[0]).connect({ Container: n, EndpointConfig: endpoint(net) });
       }
+      for (const f of carried) await created.putArchive(f.tar, { path: f.dir });
       await created.start();
       await this.waitState(n, (st) => st.Running, "running");
     }
+  }
+
+  /** Top-most added/modified paths of the container's own layer (not under a mount), as tar archives. */
+  private async changedFiles(
+    c: Docker.Container,
+    info: Docker.ContainerInspectInfo,
+  ): Promise<{ dir: string; tar: Buffer }[]> {
+    const changes = ((await c.changes()) ?? []) as { Path: string; Kind: number }[];
+    const mounts = (info.Mounts ?? []).map((m) => m.Destination);
+    const under = (p: string, d: string) => p === d || p.startsWith(d.endsWith("/") ? d : `${d}/`);
+    const paths = changes
+      .filter((ch) => ch.Kind !== 2 && !mounts.some((m) => under(ch.Path, m)))
+      .map((ch) => ch.Path);
+    const set = new Set(paths);
+    const top = paths.filter((p) => {
+      for (let d = posix.dirname(p); d !== "/"; d = posix.dirname(d)) if (set.has(d)) return false;
+      return true;
+    });
+    const out: { dir: string; tar: Buffer }[] = [];
+    for (const p of top) {
+      const stream = (await c.getArchive({ path: p })) as unknown as NodeJS.ReadableStream;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+      out.push({ dir: posix.dirname(p), tar: Buffer.concat(chunks) });
+    }
+    return out;
   }
 
   async capabilities(): Promise<Set<DriverCapability>> {

@@ -43,8 +43,10 @@ export const natsRecreate = experiment({
     {
       label: "re-create nats",
       action: { kind: "recreate", target: { role: "nats", index: 0 } },
+      // The re-created container may get a new IP, so the IP-based monitor URL in the outputs can
+      // go stale: the fault ends when the container runs; the recovery gate checks service.
+      endsFault: true,
     },
-    healthy("nats", 0),
   ],
   rollbacks: [startAll("nats")],
   gates: [...STANDARD_GATES, { kind: "recovery-within", ms: 8000 }],

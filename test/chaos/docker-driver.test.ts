@@ -176,7 +176,18 @@ describe("docker chaos driver (throwaway container)", function () {
 
   it("recreate replaces the container (new id, same name, network alias and volume data)", async () => {
     const oldId = (await docker.getContainer(name).inspect()).Id;
+    // A file put into the container after creation (as IaC uploads do) must survive the re-creation.
+    execFileSync("sh", [
+      "-c",
+      `mkdir -p /tmp/${tag}/etc/pgconf && echo marker > /tmp/${tag}/etc/pgconf/x.conf && tar -C /tmp/${tag} -c etc/pgconf | docker cp - ${name}:/ && rm -rf /tmp/${tag}`,
+    ]);
     await driver.recreate({ role: "nats", index: 0 });
+    assert.equal(
+      execFileSync("sh", ["-c", `docker cp ${name}:/etc/pgconf/x.conf - | tar -xO`], {
+        encoding: "utf8",
+      }).trim(),
+      "marker",
+    );
     const info = await docker.getContainer(name).inspect();
     assert.notEqual(info.Id, oldId);
     assert.ok(info.NetworkSettings.Networks[net]?.Aliases?.includes("nats-0"));
