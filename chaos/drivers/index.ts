@@ -2,7 +2,9 @@
 // `kubernetes` and `ssm` here (registerDriver) without touching the callers.
 import type { ChaosTarget, StackOutputs } from "../../stacks/outputs";
 import { DockerDriver } from "./docker";
+import { kubernetesDriverFromSdk } from "./kubernetes";
 import { ProcessDriver } from "./process";
+import { ssmDriverFromSdk } from "./ssm";
 import type { ChaosDriver } from "./types";
 
 /** Sync for local drivers; async for drivers that must look things up first (kubernetes, ssm clients). */
@@ -12,6 +14,9 @@ type DriverName = ChaosTarget["driver"];
 const factories = new Map<DriverName, DriverFactory>([
   ["docker", (o) => new DockerDriver(o)],
   ["process", (o) => new ProcessDriver(o)],
+  // Cloud drivers load their SDKs only when a stack names them (neither SDK is a dependency here).
+  ["kubernetes", (o) => kubernetesDriverFromSdk(o)],
+  ["ssm", (o) => ssmDriverFromSdk(o)],
 ]);
 
 /** Adds (or replaces) the factory for a driver name. */

@@ -15,6 +15,7 @@ import {
   type SsmApi,
   type SendCommandInput,
 } from "../../chaos/drivers/ssm";
+import { openDriver } from "../../chaos/drivers/index";
 import type { StackOutputs } from "../../stacks/outputs";
 
 const base: Omit<StackOutputs, "chaosTargets" | "target"> = {
@@ -335,5 +336,22 @@ describe("cloud chaos drivers on the real SDKs", () => {
       kubernetesDriverFromSdk(k8sOutputs),
       /npm install --no-save @kubernetes\/client-node/,
     );
+  });
+});
+
+describe("driver factory for cloud stacks", () => {
+  it("routes kubernetes and ssm stacks to their SDK-backed drivers, which name the missing SDK here", async () => {
+    const k8s: StackOutputs = {
+      ...base,
+      target: "kubernetes",
+      chaosTargets: { nats: { driver: "kubernetes", namespace: "beamline", selector: "app=nats" } },
+    };
+    const ssm: StackOutputs = {
+      ...base,
+      target: "aws",
+      chaosTargets: { nats: { driver: "ssm", instanceIds: ["i-1"], region: "eu-west-1" } },
+    };
+    await assert.rejects(openDriver(k8s), /@kubernetes\/client-node is not installed/);
+    await assert.rejects(openDriver(ssm), /@aws-sdk\/client-ssm is not installed/);
   });
 });
