@@ -6,7 +6,7 @@ import { headers as natsHeaders, MsgHdrs } from "nats";
 import { intakeSubject, ReplyContext, RouteRequest, SUBJECTS } from "../../common/contract";
 import { createLogger, Logger } from "../../common/log";
 import { GatewayConfig, loadGatewayConfig } from "./config";
-import { envelope, gatewayError, HttpError, mapRouterReply } from "./errors";
+import { envelope, gatewayError, HttpError, isOkReply, mapRouterReply } from "./errors";
 import { readBody, sendJson, sendRaw } from "./http-io";
 import { GatewayMetrics } from "./metrics";
 import { Disconnected, isNoResponders, isTimeout, NatsLink } from "./nats-link";
@@ -195,10 +195,12 @@ export async function startGateway(
     } catch (e) {
       throw natsFailure(e, "router");
     }
-    const mapped = mapRouterReply(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8"));
-    if (mapped.kind === "error") {
-      metrics.natsOutcome(mapped.error.code === "bad_gateway" ? "bad_reply" : "error_reply");
-      throw mapped.error;
+    if (!isOkReply(raw)) {
+      const mapped = mapRouterReply(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8"));
+      if (mapped.kind === "error") {
+        metrics.natsOutcome(mapped.error.code === "bad_gateway" ? "bad_reply" : "error_reply");
+        throw mapped.error;
+      }
     }
     metrics.natsOutcome("ok");
     sendRaw(res, 200, raw, rl);

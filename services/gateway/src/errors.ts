@@ -52,6 +52,20 @@ export function envelope(err: HttpError, ctx: ReplyContext): ErrorEnvelope {
   };
 }
 
+const OK_PREFIX = Buffer.from('{"ok":true,');
+
+/**
+ * True when a router reply is a success as the router writes it (JSON.stringify of `{ok:true,...}`):
+ * the decide path then forwards the bytes without decoding and parsing them (the full parse showed up
+ * in the gateway's profile). Anything else goes through mapRouterReply.
+ */
+export function isOkReply(raw: Uint8Array): boolean {
+  const n = OK_PREFIX.length;
+  if (raw.length <= n || raw[raw.length - 1] !== 0x7d) return false;
+  for (let i = 0; i < n; i++) if (raw[i] !== OK_PREFIX[i]) return false;
+  return true;
+}
+
 export type MappedReply = { kind: "ok"; status: number; body: unknown } | { kind: "error"; error: HttpError };
 
 /**

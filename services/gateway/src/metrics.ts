@@ -124,8 +124,11 @@ export class GatewayMetrics {
     this.latencies[this.latCount++ % LATENCY_SAMPLES] = seconds * 1000;
   }
 
+  private readonly outcomes = new Map<NatsOutcome, client.Counter.Internal>();
   natsOutcome(outcome: NatsOutcome): void {
-    this.nats.labels(outcome).inc();
+    let c = this.outcomes.get(outcome);
+    if (!c) this.outcomes.set(outcome, (c = this.nats.labels(outcome)));
+    c.inc();
   }
 
   rateLimited(tenant: string): void {

@@ -1,7 +1,17 @@
 // The gateway's one long-lived NATS connection and what it knows about it: whether it is up (so
 // requests fail fast with 503 instead of waiting for a timeout), the router's backpressure signal, and
 // the intake stream. Requests in flight when the link drops are failed at once with `unavailable`.
-import { JetStreamClient, NatsConnection, NatsError, ErrorCode, Msg, MsgHdrs, JSONCodec, PubAck } from "nats";
+import {
+  createInbox,
+  ErrorCode,
+  JetStreamClient,
+  JSONCodec,
+  Msg,
+  MsgHdrs,
+  NatsConnection,
+  NatsError,
+  PubAck,
+} from "nats";
 import { BackpressureStatus, SUBJECTS } from "../../common/contract";
 import { ensureIntakeStream } from "../../common/intake";
 import type { Logger } from "../../common/log";
@@ -17,6 +27,13 @@ export class Disconnected extends Error {
   }
 }
 
+/** A request waiting for its reply on the link's reply subscription. */
+interface PendingReply {
+  resolve(m: Msg): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
 export class NatsLink {
   connected = false;
   reconnects = 0;
@@ -25,13 +42,37 @@ export class NatsLink {
   private readonly waiters = new Set<(e: Error) => void>();
   private ensuring: Promise<void> | undefined;
   private closed = false;
+  // Requests use one wildcard reply subscription owned by the link instead of nc.request: nats.js
+  // builds per request a RequestOne, two deferreds, a Promise.race, a timer promise and (on success)
+  // a "cancelled" NatsError, and the link wrapped that in two more promises for the disconnect race
+  // and the batching. Here a request is one Promise, one timer and one Map entry.
+  private readonly replyPrefix: string;
+  private readonly replies = new Map<string, PendingReply>();
+  private replySeq = 0;
 
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     private readonly log: Logger,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    this.replyPrefix = `${createInbox()}.`;
+    const skip = this.replyPrefix.length;
+    nc.subscribe(`${this.replyPrefix}*`, {
+      callback: (err, msg) => {
+        if (err) return; // a subscription error leaves the requests to their timeouts
+        const token = msg.subject.slice(skip);
+        const p = this.replies.get(token);
+        if (!p) return; // late reply after timeout or disconnect
+        this.replies.delete(token);
+        clearTimeout(p.timer);
+        // Same rule as nats.js: an empty 503 status message means nobody is subscribed.
+        if (msg.data.length === 0 && msg.headers?.code === 503) {
+          p.reject(NatsError.errorForCode(ErrorCode.NoResponders));
+        } else p.resolve(msg);
+      },
+    });
+  }
 
   static async open(settings: NatsSettings, log: Logger, metrics: GatewayMetrics): Promise<NatsLink> {
     // No async stack traces: nats.js would otherwise build two Error objects per request (~7% of the
@@ -52,6 +93,11 @@ export class NatsLink {
       const err = new Disconnected();
       for (const fail of this.waiters) fail(err);
       this.waiters.clear();
+      for (const p of this.replies.values()) {
+        clearTimeout(p.timer);
+        p.reject(err);
+      }
+      this.replies.clear();
     }
   }
 
@@ -149,9 +195,29 @@ export class NatsLink {
     return Promise.race([p, lost]).finally(() => this.waiters.delete(fail));
   }
 
+  /**
+   * Request-reply over the link's reply subscription: rejects with a nats.js Timeout / NoResponders
+   * NatsError like nc.request, and with Disconnected at once when the link drops.
+   */
   request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     if (!this.connected) return Promise.reject(new Disconnected());
-    return this.guard(this.corked(() => this.nc.request(subject, data, { timeout: timeoutMs, headers })));
+    return new Promise<Msg>((resolve, reject) => {
+      const token = String(++this.replySeq);
+      const timer = setTimeout(() => {
+        if (this.replies.delete(token)) reject(NatsError.errorForCode(ErrorCode.Timeout));
+      }, timeoutMs);
+      this.replies.set(token, { resolve, reject, timer });
+      this.enqueue(() => {
+        if (!this.replies.has(token)) return; // already failed (link dropped before the batch ran)
+        try {
+          this.nc.publish(subject, data, { reply: this.replyPrefix + token, headers });
+        } catch (e) {
+          this.replies.delete(token);
+          clearTimeout(timer);
+          reject(e as Error);
+        }
+      });
+    });
   }
 
   /** Sends `start` with the other operations of this event-loop turn (see `corked`). */
@@ -165,19 +231,22 @@ export class NatsLink {
   // setImmediate puts them in one buffer and one write.
   private batch: Array<() => void> = [];
   private corked<T>(start: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.batch.push(() => start().then(resolve, reject)) === 1) {
-        setImmediate(() => {
-          const b = this.batch;
-          this.batch = [];
-          for (const run of b) run();
-        });
-      }
-    });
+    return new Promise<T>((resolve, reject) => this.enqueue(() => start().then(resolve, reject)));
   }
 
+  private readonly runBatch = () => {
+    const b = this.batch;
+    this.batch = [];
+    for (const run of b) run();
+  };
+
+  private enqueue(run: () => void): void {
+    if (this.batch.push(run) === 1) setImmediate(this.runBatch);
+  }
+
+  /** Requests and publishes waiting for a reply, an ack or the link dropping. */
   get pendingWaiters(): number {
-    return this.waiters.size;
+    return this.waiters.size + this.replies.size;
   }
 
   async close(): Promise<void> {
