@@ -153,6 +153,9 @@ export const backpressureChecks: Check[] = [
     title: "more requests than the gateway's in-flight bound → the excess gets 503 service_overloaded",
     timeoutMs: 90000,
     async run(ctx) {
+      // A backpressure state cleared by the previous check reaches the gateway with the router's next
+      // status publish; until then requests are shed at once and the bound never fills.
+      await resumed(ctx);
       const n = ctx.maxInflight + 100;
       // Hold requests at the router so the first `maxInflight` fill the bound; once the gateway's
       // in-flight gauge shows it full, the extra 100 must be shed.
