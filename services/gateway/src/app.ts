@@ -222,9 +222,7 @@ export async function startGateway(
     let ack;
     try {
       const data = enc.encode(JSON.stringify(rr));
-      ack = await link.publishAck(() =>
-        link.js.publish(intakeSubject(id), data, { msgID: id, timeout: cfg.jetstreamTimeoutMs, headers: h }),
-      );
+      ack = await link.jsPublish(intakeSubject(id), data, id, cfg.jetstreamTimeoutMs, h);
     } catch (e) {
       if (isNoResponders(e)) void link.ensureStream();
       const err = e instanceof Disconnected ? natsFailure(e, "JetStream") : undefined;

@@ -27,6 +27,11 @@ export class Disconnected extends Error {
   }
 }
 
+interface JsApiError {
+  code?: number;
+  description?: string;
+}
+
 /** A request waiting for its reply on the link's reply subscription. */
 interface PendingReply {
   resolve(m: Msg): void;
@@ -39,7 +44,6 @@ export class NatsLink {
   reconnects = 0;
   streamReady = false;
   private bp: { status: BackpressureStatus["status"]; retryAfterS: number; at: number } | undefined;
-  private readonly waiters = new Set<(e: Error) => void>();
   private ensuring: Promise<void> | undefined;
   private closed = false;
   // Requests use one wildcard reply subscription owned by the link instead of nc.request: nats.js
@@ -91,8 +95,6 @@ export class NatsLink {
     this.metrics.natsConnected.set(up ? 1 : 0);
     if (!up) {
       const err = new Disconnected();
-      for (const fail of this.waiters) fail(err);
-      this.waiters.clear();
       for (const p of this.replies.values()) {
         clearTimeout(p.timer);
         p.reject(err);
@@ -181,21 +183,6 @@ export class NatsLink {
   }
 
   /**
-   * Races `p` against the link dropping: a request in flight when NATS goes away is answered at once
-   * with `unavailable` rather than after the full timeout.
-   */
-  guard<T>(p: Promise<T>): Promise<T> {
-    if (!this.connected) {
-      p.catch(() => undefined);
-      return Promise.reject(new Disconnected());
-    }
-    let fail!: (e: Error) => void;
-    const lost = new Promise<never>((_, reject) => (fail = reject));
-    this.waiters.add(fail);
-    return Promise.race([p, lost]).finally(() => this.waiters.delete(fail));
-  }
-
-  /**
    * Request-reply over the link's reply subscription: rejects with a nats.js Timeout / NoResponders
    * NatsError like nc.request, and with Disconnected at once when the link drops.
    */
@@ -220,9 +207,33 @@ export class NatsLink {
     });
   }
 
-  /** Sends `start` with the other operations of this event-loop turn (see `corked`). */
-  publishAck(start: () => Promise<PubAck>): Promise<PubAck> {
-    return this.guard(this.corked(start));
+  /**
+   * JetStream publish with ack over the same reply subscription (js.publish is an nc.request plus the
+   * ack parse below): the Nats-Msg-Id header carries `msgId` for the stream's duplicate window, and a
+   * JetStream error reply becomes a NatsError with the server's description, as in nats.js.
+   */
+  async jsPublish(
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    timeoutMs: number,
+    headers: MsgHdrs,
+  ): Promise<PubAck> {
+    headers.set("Nats-Msg-Id", msgId);
+    const m = await this.request(subject, data, timeoutMs, headers);
+    let r: { stream?: string; seq?: number; duplicate?: boolean; domain?: string; error?: JsApiError };
+    try {
+      r = JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString("utf8"));
+    } catch {
+      throw NatsError.errorForCode(ErrorCode.BadJson);
+    }
+    if (r.error) {
+      const code = Number(r.error.code);
+      if (code === 503) throw NatsError.errorForCode(ErrorCode.JetStreamNotEnabled);
+      throw new NatsError(String(r.error.description ?? "").toLowerCase() || ErrorCode.Unknown, String(code));
+    }
+    if (!r.stream) throw NatsError.errorForCode(ErrorCode.JetStreamInvalidAck);
+    return { stream: r.stream, seq: Number(r.seq), duplicate: !!r.duplicate, domain: r.domain ?? "" };
   }
 
   // nats.js flushes its outbound buffer on the microtask after the first command, and node runs
@@ -230,9 +241,6 @@ export class NatsLink {
   // (and a wake-up of nats-server). Starting the operations of one event-loop turn together in a
   // setImmediate puts them in one buffer and one write.
   private batch: Array<() => void> = [];
-  private corked<T>(start: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.enqueue(() => start().then(resolve, reject)));
-  }
 
   private readonly runBatch = () => {
     const b = this.batch;
@@ -246,7 +254,7 @@ export class NatsLink {
 
   /** Requests and publishes waiting for a reply, an ack or the link dropping. */
   get pendingWaiters(): number {
-    return this.waiters.size + this.replies.size;
+    return this.replies.size;
   }
 
   async close(): Promise<void> {
