@@ -59,6 +59,7 @@ export async function startGateway(
   const sweep = setInterval(() => limiter.sweep(), 10000);
   sweep.unref();
   let inflight = 0;
+  metrics.trackInflight(() => inflight);
   let shuttingDown = false;
   let drained: (() => void) | undefined;
 
@@ -339,7 +340,6 @@ export async function startGateway(
         if (method !== "POST") throw methodNotAllowed("POST");
         counted = true;
         inflight++;
-        metrics.inflight.set(inflight);
         if (path === ROUTES.decide) await decide(req, res, ctx, rl);
         else await intake(req, res, ctx, rl);
       } else if (path.startsWith(DECISION_PREFIX) && path.indexOf("/", DECISION_PREFIX.length) < 0) {
@@ -347,7 +347,6 @@ export async function startGateway(
         if (method !== "GET") throw methodNotAllowed("GET");
         counted = true;
         inflight++;
-        metrics.inflight.set(inflight);
         await getDecision(req, res, ctx, rl, path.slice(DECISION_PREFIX.length));
       } else if (path === "/health") {
         route = path;
@@ -396,7 +395,6 @@ export async function startGateway(
     } finally {
       if (counted) {
         inflight--;
-        metrics.inflight.set(inflight);
         if (inflight === 0 && drained) drained();
       }
       metrics.observe(route, method, res.statusCode, (performance.now() - start) / 1000);
