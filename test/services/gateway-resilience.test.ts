@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { NatsConnection } from "nats";
 import type { RunningGateway } from "../../services/gateway/src/app";
+import { INTAKE_STREAM, intakeSubject } from "../../services/common/contract";
 import { NatsServer, startNats } from "../support/nats-server";
 import { waitFor } from "../support/wait";
 import {
@@ -90,6 +91,67 @@ describe("gateway: NATS killed and restarted with requests in flight", function 
     assert.match(m.body, /gateway_nats_reconnects_total [1-9]/);
     assert.match(m.body, /gateway_nats_connection_status 1/);
     assert.equal(gw.debugStats().linkWaiters, 0);
+  });
+});
+
+describe("gateway: durable intake across a NATS kill", function () {
+  this.timeout(60000);
+  let nats: NatsServer;
+  let gw: RunningGateway;
+
+  before(async function () {
+    nats = await startNats();
+    gw = await startTestGateway(nats, { GATEWAY_JETSTREAM_TIMEOUT_MS: "10000" });
+  });
+  after(async function () {
+    await gw?.stop();
+    await nats?.stop();
+  });
+
+  const post = (id: string) =>
+    call(`${gw.url}/api/v1/messages`, {
+      body: validBody({ request_id: id, message_id: id }),
+      headers: { "x-tenant-id": "tenant-a" },
+    });
+
+  it("answers 504 (outcome unknown) for messages sent before the link died, and 503 only for messages never sent", async function () {
+    const before = await Promise.all(Array.from({ length: 10 }, (_, i) => post(`pre-${i}`)));
+    for (const a of before) assert.equal(a.status, 202);
+    // Freeze NATS, so the next publishes reach its socket but are never acknowledged; kill() escalates
+    // to SIGKILL after its grace period, which the gateway sees as the link dropping.
+    const killed = nats.kill("SIGSTOP");
+    const sent = Array.from({ length: 20 }, (_, i) => post(`sent-${i}`));
+    await waitFor("publishes in flight", () => gw.debugStats().linkWaiters >= 20);
+    await killed;
+    for (const a of await Promise.all(sent)) {
+      const e = assertEnvelope(a, 504, "timeout");
+      assert.match(e.error.message, /may have been stored: retry with the same message id/);
+    }
+    await waitFor("gateway sees NATS down", async () => (await call(`${gw.url}/ready`)).status === 503);
+    const refused = await Promise.all(Array.from({ length: 20 }, (_, i) => post(`down-${i}`)));
+    for (const a of refused) assertEnvelope(a, 503, "unavailable");
+
+    await nats.start();
+    await waitFor("/ready 200 after restart", async () => (await call(`${gw.url}/ready`)).status === 200, {
+      timeoutMs: 20000,
+    });
+    // Let anything the client may have buffered reach the server before looking at the stream.
+    assert.equal((await post("after-0")).status, 202);
+    const nc = await natsClient(nats);
+    try {
+      const jsm = await nc.jetstreamManager();
+      const stored = async (id: string) =>
+        jsm.streams.getMessage(INTAKE_STREAM, { last_by_subj: intakeSubject(id) }).then(
+          () => true,
+          () => false,
+        );
+      for (let i = 0; i < 10; i++) assert.ok(await stored(`pre-${i}`), `accepted pre-${i} is in the stream`);
+      for (let i = 0; i < 20; i++)
+        assert.equal(await stored(`down-${i}`), false, `refused down-${i} was stored`);
+      assert.ok(await stored("after-0"));
+    } finally {
+      await nc.close();
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { GatewayConfig, loadGatewayConfig } from "./config";
 import { envelope, gatewayError, HttpError, isOkReply, mapRouterReply } from "./errors";
 import { readBody, sendJson, sendRaw } from "./http-io";
 import { GatewayMetrics } from "./metrics";
-import { Disconnected, isNoResponders, isTimeout, NatsLink } from "./nats-link";
+import { Disconnected, isNoResponders, isTimeout, NatsLink, SentThenDisconnected } from "./nats-link";
 import { RateLimiter } from "./rate-limiter";
 import { buildRouteRequest, headerId, isJsonContentType, parseJsonBody } from "./validate";
 
@@ -226,6 +226,17 @@ export async function startGateway(
       ack = await link.jsPublish(intakeSubject(id), data, id, cfg.jetstreamTimeoutMs, h);
     } catch (e) {
       if (isNoResponders(e)) void link.ensureStream();
+      if (e instanceof SentThenDisconnected || isTimeout(e)) {
+        // Sent, but no acknowledgement: JetStream may have stored it. Not a definite "not accepted"
+        // (503), so 504; a retry with the same message id is safe (de-duplicated by Nats-Msg-Id).
+        metrics.natsOutcome(e instanceof SentThenDisconnected ? "disconnected" : "timeout");
+        throw gatewayError(
+          "timeout",
+          `JetStream did not acknowledge the message (${(e as Error).message}); it may have been stored: retry with the same message id`,
+          { message_id: id, timeout_ms: cfg.jetstreamTimeoutMs },
+          { "retry-after": "1" },
+        );
+      }
       const err = e instanceof Disconnected ? natsFailure(e, "JetStream") : undefined;
       if (!err) metrics.natsOutcome("js_error");
       throw (

@@ -27,6 +27,18 @@ export class Disconnected extends Error {
   }
 }
 
+/**
+ * The link dropped after the message was handed to the connection: it may still reach the server (the
+ * client flushes its buffer on reconnect) or may already have. The outcome is unknown, unlike a
+ * Disconnected before sending, which guarantees nothing was sent.
+ */
+export class SentThenDisconnected extends Disconnected {
+  constructor() {
+    super();
+    this.message = "NATS connection lost after the message was sent";
+  }
+}
+
 interface JsApiError {
   code?: number;
   description?: string;
@@ -37,6 +49,8 @@ interface PendingReply {
   resolve(m: Msg): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** Handed to the connection (so it may be delivered even if the link drops now). */
+  sent?: boolean;
 }
 
 export class NatsLink {
@@ -97,7 +111,7 @@ export class NatsLink {
       const err = new Disconnected();
       for (const p of this.replies.values()) {
         clearTimeout(p.timer);
-        p.reject(err);
+        p.reject(p.sent ? new SentThenDisconnected() : err);
       }
       this.replies.clear();
     }
@@ -193,11 +207,21 @@ export class NatsLink {
       const timer = setTimeout(() => {
         if (this.replies.delete(token)) reject(NatsError.errorForCode(ErrorCode.Timeout));
       }, timeoutMs);
-      this.replies.set(token, { resolve, reject, timer });
+      const pending: PendingReply = { resolve, reject, timer };
+      this.replies.set(token, pending);
       this.enqueue(() => {
         if (!this.replies.has(token)) return; // already failed (link dropped before the batch ran)
+        if (!this.connected) {
+          // Never hand a message to a disconnected client: it would buffer it and send it on reconnect,
+          // after we answered that it was not accepted.
+          this.replies.delete(token);
+          clearTimeout(timer);
+          reject(new Disconnected());
+          return;
+        }
         try {
           this.nc.publish(subject, data, { reply: this.replyPrefix + token, headers });
+          pending.sent = true;
         } catch (e) {
           this.replies.delete(token);
           clearTimeout(timer);
