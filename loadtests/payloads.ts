@@ -1,17 +1,9 @@
 // Seeded request bodies for the load profiles: the same seed gives the same sequence of sizes and
 // invalid requests on every run and machine, so runs are comparable and the expected 4xx count is exact.
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../services/common/seeded-random";
+
+export { seededRandom };
 
 /** Integer in [min, max] from a PRNG. */
 export function randInt(rand: () => number, min: number, max: number): number {

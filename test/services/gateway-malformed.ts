@@ -1,6 +1,8 @@
 // A seeded generator of malformed gateway requests: bad JSON, wrong types, huge fields, invalid UTF-8,
 // missing headers, wrong content types and oversize bodies. Same seed → same requests.
 
+import { seededRandom } from "../../services/common/seeded-random";
+
 export interface MalformedCase {
   kind: string;
   method: string;
@@ -9,23 +11,11 @@ export interface MalformedCase {
   body: Buffer;
 }
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const good = () => ({ version: "1", tenant_id: "t", request_id: "r", task: { type: "x", payload: {} } });
 const WRONG_VALUES: unknown[] = [1, -1.5, true, null, [], [1, 2], {}, "", "x", { a: 1 }];
 
 export function malformedRequests(n: number, seed: number): MalformedCase[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const json = { "content-type": "application/json", "x-tenant-id": "tenant-a" };
   const gens: Array<() => Omit<MalformedCase, "method" | "path">> = [

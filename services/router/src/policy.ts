@@ -113,17 +113,8 @@ export function providerIds(set: PolicySet): string[] {
   return [...ids];
 }
 
-/** Small seeded PRNG (mulberry32) so tests can make weighted selection reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG, so tests can make weighted selection reproducible. */
+export { seededRandom } from "../../common/seeded-random";
 
 function decisionFor(p: ProviderSpec, reason: string): Decision {
   return {
