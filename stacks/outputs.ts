@@ -45,3 +45,21 @@ export interface StackOutputs {
   /** Result of the one-shot smoke test run at the end of `up`. */
   validation?: { exitCode: number; logTail: string };
 }
+
+/** Every StackOutputs key; the compiler fails here when StackOutputs gains a key this does not list. */
+export const STACK_OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
+  target: true,
+  stack: true,
+  gatewayUrl: true,
+  natsUrl: true,
+  natsHostUrls: true,
+  natsUser: true,
+  natsPassword: true,
+  natsMonitorUrls: true,
+  prometheusUrl: true,
+  alertmanagerUrl: true,
+  grafanaUrl: true,
+  routerMetricsUrls: true,
+  chaosTargets: true,
+  validation: true,
+};

@@ -2,27 +2,11 @@
 import assert from "node:assert/strict";
 import { policies } from "../../policy/policies";
 import type { ResourceValidationArgs } from "@pulumi/policy";
-import type { StackOutputs } from "../../stacks/outputs";
+import { STACK_OUTPUT_KEYS } from "../../stacks/outputs";
 import { isSecretValue, reveal } from "./mocks";
 import type { ProgramRun } from "../components/mocks";
 
-// Record<keyof StackOutputs, true>: the compiler fails here if StackOutputs gains a key we do not list.
-export const OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
-  target: true,
-  stack: true,
-  gatewayUrl: true,
-  natsUrl: true,
-  natsHostUrls: true,
-  natsUser: true,
-  natsPassword: true,
-  natsMonitorUrls: true,
-  prometheusUrl: true,
-  alertmanagerUrl: true,
-  grafanaUrl: true,
-  routerMetricsUrls: true,
-  chaosTargets: true,
-  validation: true,
-};
+export const OUTPUT_KEYS = STACK_OUTPUT_KEYS;
 
 /** JSON of every recorded input with secret values blanked: what a preview would show in plain text. */
 export function plainText(run: ProgramRun): string {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { renderRuleFiles } from "../../monitoring";
 import { ROLE_LABEL, STACK_LABEL } from "../../components/common";
-import type { StackOutputs } from "../../stacks/outputs";
+import { STACK_OUTPUT_KEYS, type StackOutputs } from "../../stacks/outputs";
 import { readStackConfig } from "../deploy/stack-config";
 import {
   clearProgramEnv,
@@ -18,23 +18,7 @@ import {
 
 const REPO = path.resolve(__dirname, "..", "..");
 
-// Record<keyof StackOutputs, true>: the compiler fails here if StackOutputs gains a key we do not list.
-const OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
-  target: true,
-  stack: true,
-  gatewayUrl: true,
-  natsUrl: true,
-  natsHostUrls: true,
-  natsUser: true,
-  natsPassword: true,
-  natsMonitorUrls: true,
-  prometheusUrl: true,
-  alertmanagerUrl: true,
-  grafanaUrl: true,
-  routerMetricsUrls: true,
-  chaosTargets: true,
-  validation: true,
-};
+const OUTPUT_KEYS = STACK_OUTPUT_KEYS;
 
 const labelsOf = (r: Recorded) =>
   Object.fromEntries(
