@@ -143,7 +143,8 @@ export function lineChart(o: ChartOptions): string {
       `<rect x="${r(bx)}" y="${m.t}" width="${r(Math.max(1, sx(b.to) - bx))}" height="${ph}" fill="${b.color ?? "#fde68a"}" opacity="0.35"/>`,
     );
     if (b.label)
-      parts.push(`<text x="${r(bx + 3)}" y="${m.t + 11}" fill="#92400e">${escapeXml(b.label)}</text>`);
+      // Band labels sit at the foot of the plot; the top belongs to the marker labels.
+      parts.push(`<text x="${r(bx + 3)}" y="${m.t + ph - 4}" fill="#92400e">${escapeXml(b.label)}</text>`);
   }
   for (const t of yTicks) {
     const y = r(sy(t));
@@ -213,14 +214,22 @@ export function lineChart(o: ChartOptions): string {
       `<text x="${m.l + pw - 4}" y="${y}" dy="-3" text-anchor="end" fill="${c}">${escapeXml(t.label)}</text>`,
     );
   }
-  for (const mk of o.markers ?? []) {
-    const x = r(sx(mk.x));
+  // Marker labels that would overlap a neighbour's go one row lower (greedy, left to right), so close
+  // fault steps stay readable.
+  const rowEnds: number[] = [];
+  for (const mk of [...(o.markers ?? [])].sort((a, b) => a.x - b.x)) {
+    const px = sx(mk.x);
+    const x = r(px);
     const c = mk.color ?? "#111827";
+    const half = (mk.label.length * 6.2) / 2;
+    let row = rowEnds.findIndex((end) => px - half > end + 4);
+    if (row < 0) row = rowEnds.length;
+    rowEnds[row] = px + half;
     parts.push(
       `<line x1="${x}" x2="${x}" y1="${m.t}" y2="${m.t + ph}" stroke="${c}" stroke-dasharray="2 2"/>`,
     );
     parts.push(
-      `<text x="${x}" y="${m.t - 3}" text-anchor="middle" fill="${c}">${escapeXml(mk.label)}</text>`,
+      `<text x="${x}" y="${m.t - 3 + row * 11}" text-anchor="middle" fill="${c}">${escapeXml(mk.label)}</text>`,
     );
   }
 
