@@ -8,6 +8,21 @@ import { E2EContext, expect, waitFor } from "./context";
 const jc = JSONCodec();
 
 /** Runs `action` while capturing messages on `subject`; returns the first one `match` accepts. */
+/** Sends one decide request as `tenant` and captures what the gateway put on the decide subject. */
+function sniffDecide(
+  ctx: E2EContext,
+  tenant: string,
+  body: Record<string, unknown>,
+  headers?: Record<string, string>,
+) {
+  return sniff(
+    ctx,
+    SUBJECTS.decide,
+    (_m, b) => b?.request_id === body.request_id,
+    () => ctx.http({ path: "/api/v1/routes/decide", tenant, json: body, headers }),
+  );
+}
+
 async function sniff<T>(
   ctx: E2EContext,
   subject: string,
@@ -50,12 +65,7 @@ export const subjectChecks: Check[] = [
     async run(ctx) {
       const t = ctx.tenant(0);
       const body = ctx.body(t);
-      const { result } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () => ctx.http({ path: "/api/v1/routes/decide", tenant: t, json: body }),
-      );
+      const { result } = await sniffDecide(ctx, t, body);
       expect(result.status === 200, "decide answers 200", `${result.status} ${result.text}`);
       expect(
         result.json?.ok === true && typeof result.json?.decision?.provider_id === "string",
@@ -71,12 +81,7 @@ export const subjectChecks: Check[] = [
     async run(ctx) {
       const t = ctx.tenant(0);
       const body = ctx.body(t);
-      const { msg, result } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () => ctx.http({ path: "/api/v1/routes/decide", tenant: t, json: body }),
-      );
+      const { msg, result } = await sniffDecide(ctx, t, body);
       expect(
         typeof msg.reply === "string" && msg.reply.length > 0,
         "NATS request has a reply subject",
@@ -108,12 +113,7 @@ export const subjectChecks: Check[] = [
         payload: { a: 1 },
         metadata: { m: "x" },
       });
-      const { body: rr } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () => ctx.http({ path: "/api/v1/routes/decide", tenant: t, json: body }),
-      );
+      const { body: rr } = await sniffDecide(ctx, t, body);
       expect(rr.version === "1" && rr.tenant_id === t, "version and tenant forwarded", rr);
       expect(
         rr.task?.type === "text.generate" && rr.task?.payload?.prompt === "hello",
@@ -139,18 +139,7 @@ export const subjectChecks: Check[] = [
       const t = ctx.tenant(2);
       const body = ctx.body(t);
       const trace = ctx.uid("trace");
-      const { msg } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () =>
-          ctx.http({
-            path: "/api/v1/routes/decide",
-            tenant: t,
-            json: body,
-            headers: { "x-trace-id": trace, traceparent: TRACEPARENT },
-          }),
-      );
+      const { msg } = await sniffDecide(ctx, t, body, { "x-trace-id": trace, traceparent: TRACEPARENT });
       expect(msg.headers, "request has NATS headers");
       expect(msg.headers!.get("X-Tenant-ID") === t, "X-Tenant-ID header", msg.headers!.get("X-Tenant-ID"));
       expect(msg.headers!.get("X-Trace-ID") === trace, "X-Trace-ID header", msg.headers!.get("X-Trace-ID"));
@@ -169,18 +158,7 @@ export const subjectChecks: Check[] = [
       const t = ctx.tenant(2);
       const trace = ctx.uid("trace");
       const body = ctx.body(t);
-      const { body: rr, result } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () =>
-          ctx.http({
-            path: "/api/v1/routes/decide",
-            tenant: t,
-            json: body,
-            headers: { "X-Trace-ID": trace },
-          }),
-      );
+      const { body: rr, result } = await sniffDecide(ctx, t, body, { "X-Trace-ID": trace });
       expect(rr.trace_id === trace, "forwarded trace_id is the header value", rr.trace_id);
       expect(
         result.json?.context?.trace_id === trace,
@@ -196,12 +174,7 @@ export const subjectChecks: Check[] = [
     async run(ctx) {
       const t = ctx.tenant(2);
       const body = ctx.body(t);
-      const { msg, body: rr } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () => ctx.http({ path: "/api/v1/routes/decide", tenant: t, json: body }),
-      );
+      const { msg, body: rr } = await sniffDecide(ctx, t, body);
       const h = msg.headers?.get("X-Trace-ID");
       expect(typeof rr.trace_id === "string" && rr.trace_id.length > 0, "forwarded body has a trace_id", rr);
       expect(h === rr.trace_id, "X-Trace-ID header equals body trace_id", { header: h, body: rr.trace_id });
@@ -215,18 +188,7 @@ export const subjectChecks: Check[] = [
       const t = ctx.tenant(3);
       const trace = ctx.uid("trace");
       const body = ctx.body(t, { tenant_id: "someone-else", trace_id: "body-trace" });
-      const { body: rr, result } = await sniff(
-        ctx,
-        SUBJECTS.decide,
-        (_m, b) => b?.request_id === body.request_id,
-        () =>
-          ctx.http({
-            path: "/api/v1/routes/decide",
-            tenant: t,
-            json: body,
-            headers: { "x-trace-id": trace },
-          }),
-      );
+      const { body: rr, result } = await sniffDecide(ctx, t, body, { "x-trace-id": trace });
       expect(rr.tenant_id === t, "forwarded tenant_id is the header tenant", rr.tenant_id);
       expect(rr.trace_id === trace, "forwarded trace_id is the header trace", rr.trace_id);
       expect(result.status === 200, "answer 200", result.status);
