@@ -117,12 +117,12 @@ describe("gateway: durable intake across a NATS kill", function () {
   it("answers 504 (outcome unknown) for messages sent before the link died, and 503 only for messages never sent", async function () {
     const before = await Promise.all(Array.from({ length: 10 }, (_, i) => post(`pre-${i}`)));
     for (const a of before) assert.equal(a.status, 202);
-    // Freeze NATS, so the next publishes reach its socket but are never acknowledged; kill() escalates
-    // to SIGKILL after its grace period, which the gateway sees as the link dropping.
-    const killed = nats.kill("SIGSTOP");
+    // Freeze NATS, so the next publishes reach its socket but are never acknowledged; once all of them
+    // are in flight, SIGKILL it, which the gateway sees as the link dropping.
+    process.kill(nats.pid!, "SIGSTOP");
     const sent = Array.from({ length: 20 }, (_, i) => post(`sent-${i}`));
     await waitFor("publishes in flight", () => gw.debugStats().linkWaiters >= 20);
-    await killed;
+    await nats.kill("SIGKILL");
     for (const a of await Promise.all(sent)) {
       const e = assertEnvelope(a, 504, "timeout");
       assert.match(e.error.message, /may have been stored: retry with the same message id/);
