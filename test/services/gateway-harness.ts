@@ -6,6 +6,7 @@ import { SUBJECTS } from "../../services/common/contract";
 import { createLogger } from "../../services/common/log";
 import { loadGatewayConfig, RunningGateway, startGateway } from "../../services/gateway/src/app";
 import type { NatsServer } from "../support/nats-server";
+import { waitFor } from "../support/wait";
 
 export const quietLog = createLogger("gateway-test", "error");
 
@@ -23,6 +24,14 @@ export async function startTestGateway(
     ...env,
   });
   return startGateway(cfg, quietLog);
+}
+
+/**
+ * Waits for /ready 200: the gateway creates the intake stream after it connects, and a durable
+ * publish before that is answered 503 (right, but not what a test of the happy path is about).
+ */
+export async function gatewayReady(gw: RunningGateway): Promise<void> {
+  await waitFor("gateway ready", async () => (await call(`${gw.url}/ready`)).status === 200);
 }
 
 export interface Seen {

@@ -13,6 +13,7 @@ import {
   decide,
   natsClient,
   okDecision,
+  gatewayReady,
   startTestGateway,
   stubRouter,
   validBody,
@@ -102,6 +103,7 @@ describe("gateway: durable intake across a NATS kill", function () {
   before(async function () {
     nats = await startNats();
     gw = await startTestGateway(nats, { GATEWAY_JETSTREAM_TIMEOUT_MS: "10000" });
+    await gatewayReady(gw);
   });
   after(async function () {
     await gw?.stop();

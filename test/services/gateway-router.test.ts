@@ -13,6 +13,7 @@ import {
   call,
   decide,
   natsClient,
+  gatewayReady,
   startTestGateway,
   stubRouter,
   validBody,
@@ -44,7 +45,7 @@ describe("gateway → real router", function () {
       createLogger("router-test", "error"),
     );
     gw = await startTestGateway(nats, { ROUTER_REQUEST_TIMEOUT_MS: "500" });
-    await waitFor("gateway ready", async () => (await call(`${gw.url}/ready`)).status === 200);
+    await gatewayReady(gw);
   });
   after(async function () {
     await gw?.stop();
@@ -152,7 +153,7 @@ describe("gateway: JetStream refuses the message", function () {
   before(async function () {
     nats = await startNats();
     gw = await startTestGateway(nats, { GATEWAY_JETSTREAM_TIMEOUT_MS: "1000" });
-    await waitFor("gateway ready", async () => (await call(`${gw.url}/ready`)).status === 200);
+    await gatewayReady(gw);
   });
   after(async function () {
     await gw?.stop();
