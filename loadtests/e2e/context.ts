@@ -246,18 +246,26 @@ export class E2EContext {
   }
 
   /** Client connections NATS reports on every monitoring endpoint (/connz). */
-  async natsConnections(): Promise<{ total: number; names: string[] }> {
-    let total = 0;
+  /**
+   * NATS clients connected to the stack's servers (/connz), by name. Only connections that sent CONNECT
+   * count: a TCP probe (the blackbox exporter's tcp_connect, a healthcheck) is accepted by the server
+   * and listed without `lang` until it hangs up, and is not a client holding a connection.
+   */
+  async natsConnections(): Promise<{ total: number; names: string[]; probes: number }> {
     const names: string[] = [];
+    let probes = 0;
     for (const u of this.outputs.natsMonitorUrls) {
       const res = await fetch(`${u.replace(/\/$/, "")}/connz?limit=1024`, {
         signal: AbortSignal.timeout(3000),
       });
-      const b = (await res.json()) as { num_connections: number; connections?: { name?: string }[] };
-      total += b.num_connections;
-      for (const c of b.connections ?? []) names.push(c.name ?? "");
+      const b = (await res.json()) as { connections?: { name?: string; lang?: string }[] };
+      for (const c of b.connections ?? []) {
+        if (c.lang) names.push(c.name || "(unnamed)");
+        else probes++;
+      }
     }
-    return { total, names };
+    names.sort();
+    return { total: names.length, names, probes };
   }
 
   async close(): Promise<void> {
