@@ -180,11 +180,11 @@ describe("gateway: contract endpoints and error table", function () {
   it("503 unavailable at once when no router listens", async function () {
     stub.sub.unsubscribe();
     await nc.flush();
-    const t0 = Date.now();
+    // 503 rather than the 504 of the 300 ms timeout is the proof it answered at once; a wall-clock bound
+    // would only add scheduler noise.
     const a = await decide(gw);
     assertEnvelope(a, 503, "unavailable");
     assert.ok(a.headers.get("retry-after"));
-    assert.ok(Date.now() - t0 < 300, "no-responders answers before the 300 ms timeout");
     stub = stubRouter(nc, (r) => reply(r));
     await nc.flush();
   });
