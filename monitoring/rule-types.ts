@@ -41,6 +41,14 @@ export interface RuleOptions {
    * window names so dashboards work unchanged. Production: 1.
    */
   windowScale: number;
+  /**
+   * A page needs at least this many SLI events in the short window of its pair (0 disables the guard).
+   * Below it, one error is a large share: at 1 request a minute, a single 5xx is 1.7 % of the last hour
+   * and 20 % of the last 5 minutes, which is over the 14.4× page threshold of a 99.9 % SLO. Tickets have
+   * no such guard, so sustained errors at low traffic still open one (and the 6h/30m pair pages once 30
+   * minutes hold enough events).
+   */
+  pageMinEvents: number;
   /** Resident-memory limit per service job (bytes) for MemoryNearLimit when cAdvisor is absent. */
   memoryLimitBytes: Record<string, number>;
   /** Share of the memory limit at which MemoryNearLimit fires. */
@@ -54,6 +62,7 @@ export interface RuleOptions {
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   runbookBaseUrl: "monitoring/runbooks",
   windowScale: 1,
+  pageMinEvents: 10,
   memoryLimitBytes: { gateway: 256 * 1024 * 1024, router: 256 * 1024 * 1024 },
   memoryLimitRatio: 0.9,
   jetstreamPendingBound: 1000,

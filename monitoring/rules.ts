@@ -19,6 +19,10 @@ export function sloRulesFile(slo: Slo): string {
 export function renderRules(opts: Partial<RuleOptions> = {}, slos: readonly Slo[] = SLOS): RenderedFile[] {
   validateSlos(slos);
   const o: RuleOptions = { ...DEFAULT_RULE_OPTIONS, ...opts };
+  if (!(Number.isInteger(o.pageMinEvents) && o.pageMinEvents >= 0))
+    throw new Error(
+      `rule option pageMinEvents: expected a whole number ≥ 0, got ${JSON.stringify(o.pageMinEvents)}`,
+    );
   return [
     ...slos.map((slo) => ({ name: sloRulesFile(slo), content: renderGroups([sloRuleGroup(slo, o)]) })),
     { name: INFRA_RULES_FILE, content: renderGroups(infraRuleGroups(o)) },

@@ -70,6 +70,21 @@ function windowRange(minutes: number, opts: Pick<RuleOptions, "windowScale">): s
   return promDurationSeconds(seconds);
 }
 
+/**
+ * "At least `min` SLI events in the short window": events = rate × window seconds, so it is an
+ * expression over the same raw series as the ratio (extrapolated like it, and scaled by windowScale).
+ */
+function minEventsExpr(
+  slo: Slo,
+  minutes: number,
+  min: number,
+  opts: Pick<RuleOptions, "windowScale">,
+): string {
+  const range = windowRange(minutes, opts);
+  const seconds = Math.round(minutes * 60 * opts.windowScale);
+  return `(${sliRates(slo, range).total} * ${seconds}) >= ${min}`;
+}
+
 function errorRatioExpr(slo: Slo, minutes: number, opts: Pick<RuleOptions, "windowScale">): string {
   const { total, errors } = sliRates(slo, windowRange(minutes, opts));
   // `or 0 * total`: an error series that never appeared (no 5xx yet) is zero errors, not "no data".
@@ -107,6 +122,8 @@ export function sloRuleGroup(slo: Slo, opts: RuleOptions): RuleGroup {
       const f = burnFactor(slo.periodDays, w);
       const long = `${errorRatioRecord(w.longMinutes)}{slo="${slo.name}"} > (${f} * ${budgetStr})`;
       const short = `${errorRatioRecord(w.shortMinutes)}{slo="${slo.name}"} > (${f} * ${budgetStr})`;
+      if (policy.kind === "page" && opts.pageMinEvents > 0)
+        return `(${long} and ${short} and on () ${minEventsExpr(slo, w.shortMinutes, opts.pageMinEvents, opts)})`;
       return `(${long} and ${short})`;
     });
     const pairs = policy.windows
@@ -123,7 +140,11 @@ export function sloRuleGroup(slo: Slo, opts: RuleOptions): RuleGroup {
         summary: `SLO ${slo.name} is burning its ${slo.periodDays}-day error budget too fast (${policy.kind})`,
         description:
           `${slo.description} (objective ${Math.round(slo.objective * 1e6) / 1e4}%): the error ratio is above the burn-rate ` +
-          `threshold in both windows of a pair (${pairs}). See the SLO dashboard for the current ratios.`,
+          `threshold in both windows of a pair (${pairs})` +
+          (policy.kind === "page" && opts.pageMinEvents > 0
+            ? `, with at least ${opts.pageMinEvents} requests in the short window`
+            : "") +
+          `. See the SLO dashboard for the current ratios.`,
         runbook_url: runbookUrl(name, opts),
       },
     };

@@ -9,7 +9,7 @@ import { toYaml } from "../../monitoring/rule-types";
 import { INFRA_RULES_FILE, sloRulesFile } from "../../monitoring/rules";
 import { ALWAYS_FIRING, infraCases } from "./support/infra-cases";
 import { Coverage, PromtoolTest } from "./support/promtool-tests";
-import { sloCases } from "./support/slo-cases";
+import { lowTrafficCases, sloCases } from "./support/slo-cases";
 import { promtool, tempDir, writeFiles } from "./support/tools";
 
 const GOLDEN = path.join(__dirname, "golden");
@@ -99,6 +99,32 @@ describe("monitoring rules (promtool)", function () {
           `${k} has no silent case`,
         );
     }
+  });
+
+  it("the low-traffic cases page without the minimum-events guard (pageMinEvents: 0), so they test it", () => {
+    const unguarded = renderRuleFiles({ pageMinEvents: 0 });
+    const { dir: d, cleanup: done } = tempDir("rules-unguarded");
+    try {
+      writeFiles(d, unguarded);
+      for (const slo of SLOS) {
+        const cases = lowTrafficCases(slo, unguarded);
+        for (const c of cases) {
+          const p = writeTestFile(d, `${slo.name}-low.test.yml`, [sloRulesFile(slo)], [c]);
+          const r = promtool(["test", "rules", path.basename(p)], d);
+          assert.equal(r.code, 1, `${c.name} passes without the guard:\n${r.output}`);
+        }
+      }
+    } finally {
+      done();
+    }
+  });
+
+  it("rejects a pageMinEvents that is not a whole number ≥ 0, naming it", () => {
+    assert.throws(
+      () => renderRuleFiles({ pageMinEvents: -1 }),
+      /pageMinEvents: expected a whole number ≥ 0, got -1/,
+    );
+    assert.throws(() => renderRuleFiles({ pageMinEvents: 2.5 }), /pageMinEvents/);
   });
 
   it("fails (exit 1, FAILED) when an expectation is wrong, so the cases above can fail", () => {

@@ -1,6 +1,7 @@
 // promtool test cases generated from each SLO definition: fast burn (page fires, then clears), slow burn
 // (ticket only, then the ticket clears), healthy traffic, traffic without any error series, zero
-// traffic (no NaN/Inf, no alert) and a missing SLI (absent alert).
+// traffic (no NaN/Inf, no alert), low traffic (the page's minimum-events guard) and a missing SLI
+// (absent alert).
 import type { RenderedFile, Slo } from "../../../monitoring";
 import {
   sliPresenceSelector,
@@ -9,7 +10,7 @@ import {
   REMAINING_RECORD,
   REQUESTS_RECORD,
 } from "../../../monitoring/slo-rules";
-import { requiredWindows } from "../../../monitoring/burn-rate";
+import { BURN_POLICIES, burnFactor, requiredWindows } from "../../../monitoring/burn-rate";
 import {
   AlertRuleTest,
   Coverage,
@@ -67,6 +68,52 @@ function absentLabels(slo: Slo): Record<string, string> {
     out[part.slice(0, i)] = JSON.parse(part.slice(i + 1)) as string;
   }
   return out;
+}
+
+/**
+ * Low traffic (1 request a minute) against the page's minimum-events guard (DEFAULT_RULE_OPTIONS
+ * .pageMinEvents = 10): `k` failures in the last `k` minutes are over the 1h/5m page threshold but only
+ * ~5 events are in the 5m window, so no page; with every request failing, the 6h/30m pair pages once
+ * its 30m window holds 10 events. Both cases page without the guard (the test proves it).
+ */
+export function lowTrafficCases(slo: Slo, files: RenderedFile[]): PromtoolTest[] {
+  const budget = 1 - slo.objective;
+  const [fastPair, slowPair] = BURN_POLICIES.find((p) => p.kind === "page")!.windows;
+  const page = (t: string, fires: boolean): AlertRuleTest => ({
+    eval_time: t,
+    alertname: SLO_ALERTS.page,
+    exp_alerts: fires ? [expAlert(files, SLO_ALERTS.page, { slo: slo.name }, { slo: slo.name })] : [],
+  });
+  const tests: PromtoolTest[] = [
+    {
+      name: `${slo.name}: low traffic, every request failing: no page while under 10 events, then the 6h/30m pair pages`,
+      interval: "1m",
+      input_series: sliSeries(slo, [[0, 40]], [[1, 40]]),
+      alert_rule_test: [page("8m", false), page("20m", true)],
+    },
+  ];
+  // Fewest failures (in a row, at the end of the last hour) over the 1h page threshold; the case exists
+  // only when they stay under the 6h pair's threshold, else paging on them is right.
+  const k = Math.floor(fastPair.longMinutes * burnFactor(slo.periodDays, fastPair) * budget) + 1;
+  const T = 400;
+  if (k / slowPair.longMinutes <= burnFactor(slo.periodDays, slowPair) * budget && k <= 30)
+    tests.push({
+      name: `${slo.name}: low traffic: ${k} failure(s) in the last ${k} minute(s) cross the 1h/5m threshold but do not page`,
+      interval: "1m",
+      input_series: sliSeries(
+        slo,
+        [
+          [1, T - k],
+          [0, k - 1],
+        ],
+        [
+          [0, T - k],
+          [1, k - 1],
+        ],
+      ),
+      alert_rule_test: [page(`${T}m`, false)],
+    });
+  return tests;
 }
 
 export function sloCases(slo: Slo, files: RenderedFile[]): { tests: PromtoolTest[]; coverage: Coverage[] } {
@@ -172,6 +219,7 @@ export function sloCases(slo: Slo, files: RenderedFile[]): { tests: PromtoolTest
       input_series: [{ series: 'up{job="unrelated",instance="x:1"}', values: "1x30" }],
       alert_rule_test: [absent("5m", false), absent("15m", true), page("15m", false), ticket("15m", false)],
     },
+    ...lowTrafficCases(slo, files),
   ];
   const key = (a: string) => `${a}/${slo.name}`;
   const coverage: Coverage[] = [];
