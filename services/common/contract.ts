@@ -121,6 +121,11 @@ export interface FaultSpec {
   /** Tenant the fault applies to; omitted = all tenants. */
   tenant_id?: string;
   delay_ms?: number;
+  /**
+   * Hold each decide reply until the faults change (any fault command releases them), so a test can
+   * keep requests in flight for exactly as long as it needs; `delay_ms` caps the hold (default 60 s).
+   */
+  hold?: boolean;
   error_code?: string;
   error_message?: string;
   intake_error_code?: string;

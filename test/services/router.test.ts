@@ -264,6 +264,31 @@ describe("router service over NATS", function () {
     assert.match(bad.error.message, /delay_ms/);
   });
 
+  it("fault injection: hold keeps replies until the next fault command, delay_ms caps it", async () => {
+    await setFaults({ hold: true });
+    let answered = 0;
+    const held = Array.from({ length: 5 }, (_, i) =>
+      ask(nc, SUBJECTS.decide, routeRequest({ request_id: `held-${i}` }), {}, 10000).then((r) => {
+        answered++;
+        return r;
+      }),
+    );
+    await waitFor(
+      "5 decides held at the router",
+      async () => (await ask(nc, SUBJECTS.backpressure, "")).inflight === 5,
+    );
+    assert.equal(answered, 0, "nothing answered while held");
+    await setFaults({ clear: true });
+    for (const r of await Promise.all(held)) assert.equal(r.ok, true);
+
+    await setFaults({ hold: true, delay_ms: 200 });
+    const t0 = Date.now();
+    assert.equal((await ask(nc, SUBJECTS.decide, routeRequest({ request_id: "capped" }), {}, 5000)).ok, true);
+    assert.ok(Date.now() - t0 >= 190, "released by the delay_ms cap");
+    const bad = await setFaults({ hold: "yes" });
+    assert.match(bad.error.message, /hold must be a boolean/);
+  });
+
   it("fail_providers drives fallback, breakers and decision_failed", async () => {
     await setFaults({ tenant_id: "tenant-x", fail_providers: ["p1", "p2"] });
     const r = await ask(nc, SUBJECTS.decide, routeRequest({ tenant_id: "tenant-x" }));

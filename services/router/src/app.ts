@@ -41,6 +41,8 @@ export interface RouterHooks {
 
 const NO_HEADERS: IntakeHeaders = {};
 const DRAIN_TIMEOUT_MS = 10_000;
+/** Longest a `hold` fault keeps a reply when it sets no delay_ms. */
+const HOLD_MAX_MS = 60_000;
 
 function header(h: MsgHdrs, name: string): string | undefined {
   const v = h.get(name, Match.IgnoreCase);
@@ -132,6 +134,11 @@ export async function startRouter(
     inflight--;
     if (inflight === 0 && idle) idle();
   };
+  // Replies held by a `hold` fault; any fault command (and shutdown) releases them.
+  const held = new Set<() => void>();
+  const releaseHeld = () => {
+    for (const release of [...held]) release();
+  };
 
   // --- decide: the hot path. Synchronous unless a delay fault is set; debug logging only.
   const onDecide = (err: Error | null, msg: ServiceMsg) => {
@@ -161,7 +168,7 @@ export async function startRouter(
       const ms = performance.now() - t0;
       // Injected delays are not router load: keep them out of the backpressure latency signal, or a
       // timeout test would turn the gateway's next requests into 503s.
-      if (!ev.delayMs) latency.add(ms);
+      if (!ev.delayMs && !ev.hold) latency.add(ms);
       metrics.decision(ev.outcome, ev.provider, ms / 1000);
       if (ev.intakeCode) metrics.intakeError(ev.intakeCode);
       if (debug) {
@@ -178,7 +185,15 @@ export async function startRouter(
       }
       done();
     };
-    if (ev.delayMs) setTimeout(finish, ev.delayMs);
+    if (ev.hold) {
+      const release = () => {
+        if (!held.delete(release)) return;
+        clearTimeout(cap);
+        finish();
+      };
+      const cap = setTimeout(release, ev.delayMs ?? HOLD_MAX_MS);
+      held.add(release);
+    } else if (ev.delayMs) setTimeout(finish, ev.delayMs);
     else finish();
   };
 
@@ -312,6 +327,7 @@ export async function startRouter(
       const { spec, error } = parseFaultSpec(body);
       if (!spec) return reply(errorReply("invalid_request", error!, {}));
       faults.apply(spec);
+      releaseHeld();
       log.warn("fault injection changed", { spec: { ...spec, raw_reply: spec.raw_reply && "<set>" } });
       reply({ ok: true, faults: faults.active() });
     },
@@ -334,6 +350,7 @@ export async function startRouter(
     await withTimeout(svc.stop(), budget(3000)).catch(() => undefined);
     bpSub.unsubscribe();
     faultSub.unsubscribe();
+    releaseHeld();
     // 2. finish what is in flight (sync decides with delays, lookups, durable messages being stored)
     await withTimeout(store.stop(), budget(DRAIN_TIMEOUT_MS));
     if (inflight > 0) await withTimeout(new Promise<void>((r) => (idle = r)), budget(DRAIN_TIMEOUT_MS));

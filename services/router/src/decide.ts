@@ -20,6 +20,8 @@ export interface Evaluation {
   drop?: boolean;
   /** Fault injection: reply after this many milliseconds. */
   delayMs?: number;
+  /** Fault injection: hold the reply until the faults change (`delayMs` caps the hold). */
+  hold?: boolean;
   outcome: Outcome;
   provider: string;
   /** Set for intake rejections (router_intake_errors_total). */
@@ -55,13 +57,14 @@ export class DecideEngine {
     const context: ReplyContext = { request_id: requestId, trace_id: traceId, tenant_id: tenantId };
     if (traceId === undefined) delete context.trace_id;
 
-    let delayMs: number | undefined;
+    // Delay and hold faults apply to whatever the reply turns out to be.
+    let pause: Pick<Evaluation, "delayMs" | "hold"> = {};
     if (sync && !this.faults.empty) {
       const spec = this.faults.forTenant(tenantId);
       if (spec) {
-        delayMs = spec.delay_ms;
+        pause = { delayMs: spec.delay_ms, hold: spec.hold };
         const roll = this.faults.roll(spec);
-        const base = { provider: "none", tenantId, delayMs, outcome: "fault" as const };
+        const base = { provider: "none", tenantId, ...pause, outcome: "fault" as const };
         if (roll.drop) return { ...base, reply: NO_REPLY, drop: true, outcome: "dropped" };
         if (spec.raw_reply !== undefined) return { ...base, reply: NO_REPLY, raw: spec.raw_reply };
         if (roll.error) {
@@ -87,7 +90,7 @@ export class DecideEngine {
           outcome: "cached",
           provider: seen.decision.provider_id,
           tenantId,
-          delayMs,
+          ...pause,
         };
       }
       if (seen.kind === "violation") {
@@ -103,7 +106,7 @@ export class DecideEngine {
           provider: "none",
           intakeCode: "IDEMPOTENCY_VIOLATION",
           tenantId,
-          delayMs,
+          ...pause,
         };
       }
     }
@@ -116,7 +119,7 @@ export class DecideEngine {
         outcome: r.code === "decision_failed" ? "failed" : "error",
         provider: "none",
         tenantId,
-        delayMs,
+        ...pause,
       };
     }
     if (key !== undefined && fp !== undefined) this.idempotency.remember(key, fp, r.decision);
@@ -125,7 +128,7 @@ export class DecideEngine {
       outcome: r.fallback ? "fallback" : "success",
       provider: r.provider,
       tenantId,
-      delayMs,
+      ...pause,
     };
   }
 }

@@ -15,6 +15,7 @@ export function parseFaultSpec(body: unknown): { spec?: FaultSpec; error?: strin
   const known = new Set([
     "tenant_id",
     "delay_ms",
+    "hold",
     "error_code",
     "error_message",
     "intake_error_code",
@@ -49,6 +50,7 @@ export function parseFaultSpec(body: unknown): { spec?: FaultSpec; error?: strin
   if (fp !== undefined && (!Array.isArray(fp) || !fp.every((p) => typeof p === "string"))) {
     return { error: "fail_providers must be an array of provider ids" };
   }
+  if (body.hold !== undefined && typeof body.hold !== "boolean") return { error: "hold must be a boolean" };
   if (body.clear !== undefined && typeof body.clear !== "boolean")
     return { error: "clear must be a boolean" };
   return { spec: body as FaultSpec };
