@@ -157,25 +157,31 @@ export const backpressureChecks: Check[] = [
       // status publish; until then requests are shed at once and the bound never fills.
       await resumed(ctx);
       const n = ctx.maxInflight + 100;
-      // Hold requests at the router so the first `maxInflight` fill the bound; once the gateway's
-      // in-flight gauge shows it full, the extra 100 must be shed.
+      // Hold requests at the router (a `hold` fault: replies wait for the next fault command) so the
+      // first `maxInflight` fill the bound; once the gateway's in-flight gauge shows it full, the extra
+      // 100 must be shed at once, and clearing the fault answers the held ones well within the gateway
+      // timeout. (A fixed delay instead raced the router's queueing on a busy machine: requests that
+      // reached it late timed out.) delay_ms only caps the hold if this check dies half-way.
       // Open the client connections first (cheap /health calls), so filling the bound is not slowed
       // down by connection set-up on a busy machine.
       await Promise.all(Array.from({ length: n }, () => ctx.http({ path: "/health" })));
-      await ctx.fault({ delay_ms: Math.floor(ctx.gatewayTimeoutMs * 0.9) });
-      let rs: HttpAnswer[];
+      await ctx.fault({ hold: true, delay_ms: Math.floor(ctx.gatewayTimeoutMs * 0.9) });
+      let first: Promise<HttpAnswer>[] = [];
+      let extra: HttpAnswer[] = [];
       try {
-        const first = Array.from({ length: ctx.maxInflight }, (_, i) => ctx.decide(ctx.tenant(i)));
+        first = Array.from({ length: ctx.maxInflight }, (_, i) => ctx.decide(ctx.tenant(i)));
         await waitFor(
           `the gateway to hold ${ctx.maxInflight} requests in flight`,
           async () => ((await ctx.gatewayMetric("gateway_inflight_requests")) ?? 0) >= ctx.maxInflight,
           { timeoutMs: ctx.gatewayTimeoutMs * 0.85, intervalMs: 20 },
         );
-        const extra = Array.from({ length: n - ctx.maxInflight }, (_, i) => ctx.decide(ctx.tenant(i)));
-        rs = await Promise.all([...first, ...extra]);
+        extra = await Promise.all(
+          Array.from({ length: n - ctx.maxInflight }, (_, i) => ctx.decide(ctx.tenant(i))),
+        );
       } finally {
         await ctx.clearFaults();
       }
+      const rs = [...(await Promise.all(first)), ...extra];
       const shed = rs.filter((r) => r.status === 503 && r.json?.error?.code === "service_overloaded");
       const ok = rs.filter((r) => r.status === 200);
       expect(
