@@ -37,6 +37,25 @@ export function nodeHealthcheck(url: string): docker.types.input.ContainerHealth
   return { tests: ["CMD", "node", "-e", script], ...NODE_TIMING };
 }
 
+/**
+ * HTTP health check with bash's /dev/tcp: no process besides bash (~1 ms). A `node -e` probe pays a Node
+ * start-up (0.1–0.3 s of CPU) every interval inside the service's own CPU quota; in the CI stack that
+ * showed as ~60 ms latency spikes every ~6 s. Needs bash in the image (Debian/Ubuntu-based images such
+ * as the repo's Dockerfiles build); `path` is a plain URL path.
+ */
+export function bashHealthcheck(port: number, path: string): docker.types.input.ContainerHealthcheck {
+  if (!/^\/[A-Za-z0-9._~\-/?=&]*$/.test(path))
+    throw new Error(`health check path ${JSON.stringify(path)}: expected a URL path such as /health`);
+  const request = `GET ${path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n`;
+  const script =
+    `exec 3<>/dev/tcp/127.0.0.1/${port} && printf '${request}' >&3 && ` +
+    `IFS= read -r -t 5 status <&3 && [[ $status == HTTP/1.?' 2'[0-9][0-9]' '* ]]`;
+  return { tests: ["CMD", "bash", "-c", script], ...WGET_TIMING };
+}
+
+/** How a service container's health check calls its health endpoint (see BeamlineServiceArgs.healthProbe). */
+export type HealthProbe = "node" | "bash";
+
 /** Resource name prefix for docker objects of one stack: "pg-<stack>". */
 export function objectPrefix(stack: string): string {
   return `pg-${stack}`;

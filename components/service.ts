@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { ImageSource, Limits } from "../stacks/config";
-import { labels, limitArgs, nodeHealthcheck } from "./common";
+import { bashHealthcheck, HealthProbe, labels, limitArgs, nodeHealthcheck } from "./common";
 
 export type ServiceKind = "gateway" | "router";
 
@@ -73,6 +73,13 @@ export interface BeamlineServiceArgs {
   publish?: { bindAddress: string; hostPort: number };
   /** Health endpoint path on the service port. Default "/health". */
   healthPath?: string;
+  /**
+   * How the container's health check calls `healthPath`: "bash" (bash's /dev/tcp, ~1 ms, needs bash in
+   * the image) or "node" (`node -e fetch(...)`, works in any Node image but costs a Node start-up inside
+   * the service's CPU quota every few seconds, which shows in its latency). Default: "bash" for images
+   * built from the repo's Dockerfiles (Debian-based), "node" for any other image.
+   */
+  healthProbe?: HealthProbe;
   /** Docker restart policy. Default "unless-stopped". */
   restart?: string;
   /** Build the image on `pulumi preview` too. Default false (previews stay fast). */
@@ -134,6 +141,13 @@ export class BeamlineService extends pulumi.ComponentResource {
       pulumi.output(args.natsPassword).apply((p) => [`NATS_PASSWORD=${p}`, ...plainEnv]),
     );
 
+    const healthPath = args.healthPath ?? "/health";
+    const probe = args.healthProbe ?? (args.image.kind === "build" ? "bash" : "node");
+    const healthcheck =
+      probe === "bash"
+        ? bashHealthcheck(port, healthPath)
+        : nodeHealthcheck(`http://127.0.0.1:${port}${healthPath}`);
+
     this.aliases = replicaNames(args.kind, replicas);
     this.containers = this.aliases.map(
       (alias, i) =>
@@ -147,7 +161,7 @@ export class BeamlineService extends pulumi.ComponentResource {
             ports: args.publish
               ? [{ internal: port, external: args.publish.hostPort + i, ip: args.publish.bindAddress }]
               : [],
-            healthcheck: nodeHealthcheck(`http://127.0.0.1:${port}${args.healthPath ?? "/health"}`),
+            healthcheck,
             wait: true,
             waitTimeout: 120,
             restart: args.restart ?? "unless-stopped",

@@ -138,6 +138,9 @@ describe("index.ts under mocks: docker target", function () {
         }
         const tests: string[] = c.inputs.healthcheck?.tests ?? [];
         assert.ok(tests.length > 1 && tests[0] === "CMD", `${c.inputs.name} has a health check`);
+        // Built from the repo's Debian-based Dockerfiles: the cheap bash probe, not a Node start-up.
+        if (["gateway", "router"].includes(roleOf(c) ?? ""))
+          assert.deepEqual(tests.slice(0, 2), ["CMD", "bash"], `${c.inputs.name} probes with bash`);
         assert.equal(c.inputs.wait, true, `${c.inputs.name} waits for health`);
         assert.ok(c.inputs.memory > 0 && Number(c.inputs.cpus) > 0, `${c.inputs.name} has limits`);
         assert.equal(c.inputs.restart, "unless-stopped");
@@ -373,6 +376,16 @@ describe("index.ts under mocks: docker target", function () {
     assert.ok(images.some((i) => i.startsWith("gcr.io/cadvisor/cadvisor:v")));
     assert.equal(byRole(run, "nats").length, 3);
     assert.equal(run.mocks.of(TYPES.buildImage).length, 2);
+  });
+
+  it("a team's own gateway image gets the node health probe (bash may be missing); the built router keeps bash", async () => {
+    const run = await runProgram({ gatewayImage: "registry.example/team/gateway:1.2.3" });
+    const [gw] = byRole(run, "gateway");
+    assert.deepEqual(gw.inputs.healthcheck.tests.slice(0, 2), ["CMD", "node"]);
+    assert.match(gw.inputs.healthcheck.tests.at(-1), /fetch\("http:\/\/127\.0\.0\.1:8080\/health"\)/);
+    const [rt] = byRole(run, "router");
+    assert.deepEqual(rt.inputs.healthcheck.tests.slice(0, 2), ["CMD", "bash"]);
+    assert.match(rt.inputs.healthcheck.tests.at(-1), /\/dev\/tcp\/127\.0\.0\.1\/9091 .*GET \/health /);
   });
 
   const invalid: [string, Record<string, string>, RegExp][] = [

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { connect } from "nats";
 import YAML from "yaml";
 import { renderPrometheusConfig, SCRAPE_JOBS } from "../../monitoring";
-import { nodeHealthcheck, wgetHealthcheck } from "../../components/common";
+import { bashHealthcheck, nodeHealthcheck, wgetHealthcheck } from "../../components/common";
 import { natsClientUrl, natsNodeNames, renderNatsConfig } from "../../components/nats";
 import {
   renderBlackboxConfig,
@@ -167,6 +167,32 @@ describe("components/service serviceEnv", () => {
     } finally {
       srv.close();
     }
+  });
+});
+
+describe("components/common: bash health check", () => {
+  it("exits 0 on a 2xx, 1 on a 503 and 1 when nothing listens (run with real bash)", async () => {
+    const srv = http.createServer((req, res) => res.writeHead(req.url === "/health" ? 200 : 503).end());
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const check = (p: number, url: string) => {
+        const [kind, cmd, ...args] = bashHealthcheck(p, url).tests as string[];
+        assert.deepEqual([kind, cmd], ["CMD", "bash"]);
+        return run(cmd, args);
+      };
+      await check(port, "/health");
+      await assert.rejects(check(port, "/down"), (e: { code?: number }) => e.code === 1);
+      srv.close();
+      await assert.rejects(check(port, "/health"), (e: { code?: number }) => e.code === 1);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it("refuses a path that is not a plain URL path, naming it", () => {
+    assert.throws(() => bashHealthcheck(8080, "/x' ; rm -rf /"), /health check path .*expected a URL path/);
+    assert.throws(() => bashHealthcheck(8080, "health"), /expected a URL path/);
   });
 });
 
