@@ -196,6 +196,38 @@ describe("components/common: bash health check", () => {
   });
 });
 
+describe("service Dockerfiles: HEALTHCHECK", () => {
+  /** The exec-form HEALTHCHECK command of a Dockerfile (JSON array after CMD). */
+  function healthCmd(dockerfile: string): string[] {
+    const text = fs.readFileSync(path.join(__dirname, "../..", dockerfile), "utf8").replace(/\\\n\s*/g, " ");
+    const m = /^HEALTHCHECK .*?\bCMD (\[.*\])$/m.exec(text);
+    assert.ok(m, `${dockerfile} has an exec-form HEALTHCHECK`);
+    return JSON.parse(m[1]) as string[];
+  }
+
+  for (const [dockerfile, portVar] of [
+    ["services/gateway/Dockerfile", "GATEWAY_PORT"],
+    ["services/router/Dockerfile", "ROUTER_METRICS_PORT"],
+  ]) {
+    it(`${dockerfile}: probes /health on $${portVar} with bash, 0 on 200 and 1 on 503`, async () => {
+      let status = 200;
+      const srv = http.createServer((req, res) => res.writeHead(req.url === "/health" ? status : 404).end());
+      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+      const port = (srv.address() as { port: number }).port;
+      try {
+        const [cmd, ...args] = healthCmd(dockerfile);
+        assert.equal(cmd, "bash");
+        const env = { ...process.env, [portVar]: String(port) };
+        await run(cmd, args, { env });
+        status = 503;
+        await assert.rejects(run(cmd, args, { env }), (e: { code?: number }) => e.code === 1);
+      } finally {
+        srv.close();
+      }
+    });
+  }
+});
+
 describe("components/observability-config", () => {
   const opts = {
     gateways: ["gateway-0:8080"],
