@@ -62,12 +62,17 @@ export function sliPresenceSelector(slo: Slo): string {
   return sli.kind === "errorRatio" ? selector(sli.metric, base) : selector(`${sli.histogram}_count`, base);
 }
 
-/** The PromQL range for a window of `minutes`, scaled by the profile's windowScale. */
-function windowRange(minutes: number, opts: Pick<RuleOptions, "windowScale">): string {
+/** Seconds of a window of `minutes`, scaled by the profile's windowScale. */
+function windowSeconds(minutes: number, opts: Pick<RuleOptions, "windowScale">): number {
   const seconds = Math.round(minutes * 60 * opts.windowScale);
   if (!(seconds >= 1))
     throw new Error(`windowScale ${opts.windowScale} shrinks the ${promDuration(minutes)} window below 1s`);
-  return promDurationSeconds(seconds);
+  return seconds;
+}
+
+/** The PromQL range for a window of `minutes`, scaled by the profile's windowScale. */
+function windowRange(minutes: number, opts: Pick<RuleOptions, "windowScale">): string {
+  return promDurationSeconds(windowSeconds(minutes, opts));
 }
 
 /**
@@ -80,9 +85,8 @@ function minEventsExpr(
   min: number,
   opts: Pick<RuleOptions, "windowScale">,
 ): string {
-  const range = windowRange(minutes, opts);
-  const seconds = Math.round(minutes * 60 * opts.windowScale);
-  return `(${sliRates(slo, range).total} * ${seconds}) >= ${min}`;
+  const seconds = windowSeconds(minutes, opts);
+  return `(${sliRates(slo, promDurationSeconds(seconds)).total} * ${seconds}) >= ${min}`;
 }
 
 function errorRatioExpr(slo: Slo, minutes: number, opts: Pick<RuleOptions, "windowScale">): string {

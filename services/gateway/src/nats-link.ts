@@ -1,17 +1,8 @@
 // The gateway's one long-lived NATS connection and what it knows about it: whether it is up (so
 // requests fail fast with 503 instead of waiting for a timeout), the router's backpressure signal, and
-// the intake stream. Requests in flight when the link drops are failed at once with `unavailable`.
-import {
-  createInbox,
-  ErrorCode,
-  JetStreamClient,
-  JSONCodec,
-  Msg,
-  MsgHdrs,
-  NatsConnection,
-  NatsError,
-  PubAck,
-} from "nats";
+// the intake stream. Requests in flight when the link drops are failed at once: Disconnected when they
+// never left, SentThenDisconnected (outcome unknown) when they did.
+import { createInbox, ErrorCode, JSONCodec, Msg, MsgHdrs, NatsConnection, NatsError, PubAck } from "nats";
 import { BackpressureStatus, SUBJECTS } from "../../common/contract";
 import { ensureIntakeStream } from "../../common/intake";
 import type { Logger } from "../../common/log";
@@ -70,7 +61,6 @@ export class NatsLink {
 
   private constructor(
     readonly nc: NatsConnection,
-    readonly js: JetStreamClient,
     private readonly log: Logger,
     private readonly metrics: GatewayMetrics,
   ) {
@@ -96,7 +86,7 @@ export class NatsLink {
     // No async stack traces: nats.js would otherwise build two Error objects per request (~7% of the
     // gateway's CPU in the bench profile); NATS errors here are mapped to statuses, not debugged by stack.
     const nc = await connectNats(settings, "beamline-gateway", log, { noAsyncTraces: true });
-    const link = new NatsLink(nc, nc.jetstream(), log, metrics);
+    const link = new NatsLink(nc, log, metrics);
     link.setConnected(true);
     link.watchStatus();
     link.watchBackpressure();

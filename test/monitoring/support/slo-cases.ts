@@ -70,6 +70,22 @@ function absentLabels(slo: Slo): Record<string, string> {
   return out;
 }
 
+/** An alert_rule_test of `alert` at `t`: firing with `labels` (and the SLO's annotations), or silent. */
+function alertAt(
+  files: RenderedFile[],
+  slo: Slo,
+  alert: string,
+  labels: Record<string, string>,
+  t: string,
+  fires: boolean,
+): AlertRuleTest {
+  return {
+    eval_time: t,
+    alertname: alert,
+    exp_alerts: fires ? [expAlert(files, alert, labels, { slo: slo.name })] : [],
+  };
+}
+
 /**
  * Low traffic (1 request a minute) against the page's minimum-events guard (DEFAULT_RULE_OPTIONS
  * .pageMinEvents = 10): `k` failures in the last `k` minutes are over the 1h/5m page threshold but only
@@ -79,11 +95,8 @@ function absentLabels(slo: Slo): Record<string, string> {
 export function lowTrafficCases(slo: Slo, files: RenderedFile[]): PromtoolTest[] {
   const budget = 1 - slo.objective;
   const [fastPair, slowPair] = BURN_POLICIES.find((p) => p.kind === "page")!.windows;
-  const page = (t: string, fires: boolean): AlertRuleTest => ({
-    eval_time: t,
-    alertname: SLO_ALERTS.page,
-    exp_alerts: fires ? [expAlert(files, SLO_ALERTS.page, { slo: slo.name }, { slo: slo.name })] : [],
-  });
+  const page = (t: string, fires: boolean) =>
+    alertAt(files, slo, SLO_ALERTS.page, { slo: slo.name }, t, fires);
   const tests: PromtoolTest[] = [
     {
       name: `${slo.name}: low traffic, every request failing: no page while under 10 events, then the 6h/30m pair pages`,
@@ -123,21 +136,10 @@ export function sloCases(slo: Slo, files: RenderedFile[]): { tests: PromtoolTest
   const slow = share(2 * budget);
   const healthy = share(budget / 2);
   const sloLabel = { slo: slo.name };
-  const page = (t: string, fires: boolean): AlertRuleTest => ({
-    eval_time: t,
-    alertname: SLO_ALERTS.page,
-    exp_alerts: fires ? [expAlert(files, SLO_ALERTS.page, sloLabel, { slo: slo.name })] : [],
-  });
-  const ticket = (t: string, fires: boolean): AlertRuleTest => ({
-    eval_time: t,
-    alertname: SLO_ALERTS.ticket,
-    exp_alerts: fires ? [expAlert(files, SLO_ALERTS.ticket, sloLabel, { slo: slo.name })] : [],
-  });
-  const absent = (t: string, fires: boolean): AlertRuleTest => ({
-    eval_time: t,
-    alertname: SLO_ALERTS.absent,
-    exp_alerts: fires ? [expAlert(files, SLO_ALERTS.absent, absentLabels(slo), { slo: slo.name })] : [],
-  });
+  const page = (t: string, fires: boolean) => alertAt(files, slo, SLO_ALERTS.page, sloLabel, t, fires);
+  const ticket = (t: string, fires: boolean) => alertAt(files, slo, SLO_ALERTS.ticket, sloLabel, t, fires);
+  const absent = (t: string, fires: boolean) =>
+    alertAt(files, slo, SLO_ALERTS.absent, absentLabels(slo), t, fires);
   const rec = (name: string) => `${name}{slo="${slo.name}"}`;
 
   const tests: PromtoolTest[] = [
