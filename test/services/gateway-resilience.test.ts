@@ -211,6 +211,9 @@ describe("gateway: no leaks and no head-of-line blocking", function () {
       GATEWAY_HEADERS_TIMEOUT_MS: "1500",
       GATEWAY_HTTP_REQUEST_TIMEOUT_MS: "3000",
     });
+    // The intake stream is created after connect with nats.js requests (JetStream API); wait for it so
+    // the baseline of pending requests below is not taken while one is in flight (CI caught that once).
+    await gatewayReady(gw);
   });
   after(async function () {
     await gw?.stop();

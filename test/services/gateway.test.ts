@@ -12,6 +12,7 @@ import {
   decide,
   natsClient,
   okDecision,
+  gatewayReady,
   startTestGateway,
   stubRouter,
   validBody,
@@ -30,6 +31,9 @@ describe("gateway: contract endpoints and error table", function () {
     stub = stubRouter(nc, (r) => reply(r));
     await nc.flush();
     gw = await startTestGateway(nats, { ROUTER_REQUEST_TIMEOUT_MS: "300", GATEWAY_MAX_BODY_BYTES: "4096" });
+    // Ready = intake stream created: its JetStream API requests are nats.js requests that a test
+    // counting pending requests would otherwise catch in flight.
+    await gatewayReady(gw);
   });
   after(async function () {
     await gw?.stop();
