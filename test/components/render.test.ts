@@ -32,6 +32,15 @@ function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "pg-components-"));
 }
 
+/**
+ * A loopback HTTP server for the health-check tests: /health answers `status()`, any other path 503.
+ */
+async function healthServer(status: () => number): Promise<{ srv: http.Server; port: number }> {
+  const srv = http.createServer((req, res) => res.writeHead(req.url === "/health" ? status() : 503).end());
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  return { srv, port: (srv.address() as { port: number }).port };
+}
+
 describe("components/nats renderNatsConfig", () => {
   it("renders a single node without a cluster block (golden)", () => {
     assert.equal(
@@ -154,9 +163,7 @@ describe("components/service serviceEnv", () => {
   });
 
   it("node health check exits 0 on a 2xx and 1 otherwise (run with real node)", async () => {
-    const srv = http.createServer((req, res) => res.writeHead(req.url === "/health" ? 200 : 503).end());
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const port = (srv.address() as { port: number }).port;
+    const { srv, port } = await healthServer(() => 200);
     try {
       const check = (p: string) => {
         const [, cmd, ...args] = nodeHealthcheck(`http://127.0.0.1:${port}${p}`).tests as string[];
@@ -172,9 +179,7 @@ describe("components/service serviceEnv", () => {
 
 describe("components/common: bash health check", () => {
   it("exits 0 on a 2xx, 1 on a 503 and 1 when nothing listens (run with real bash)", async () => {
-    const srv = http.createServer((req, res) => res.writeHead(req.url === "/health" ? 200 : 503).end());
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const port = (srv.address() as { port: number }).port;
+    const { srv, port } = await healthServer(() => 200);
     try {
       const check = (p: number, url: string) => {
         const [kind, cmd, ...args] = bashHealthcheck(p, url).tests as string[];
@@ -211,9 +216,7 @@ describe("service Dockerfiles: HEALTHCHECK", () => {
   ]) {
     it(`${dockerfile}: probes /health on $${portVar} with bash, 0 on 200 and 1 on 503`, async () => {
       let status = 200;
-      const srv = http.createServer((req, res) => res.writeHead(req.url === "/health" ? status : 404).end());
-      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-      const port = (srv.address() as { port: number }).port;
+      const { srv, port } = await healthServer(() => status);
       try {
         const [cmd, ...args] = healthCmd(dockerfile);
         assert.equal(cmd, "bash");
