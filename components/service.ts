@@ -1,7 +1,6 @@
 // BeamlineService: the gateway or the router, from any image or built from the repo's Dockerfile, as
 // N replicas with env, limits, a Node-based health check and a restart policy. The environment is pure
 // (serviceEnv) and the password-bearing list is a secret as a whole.
-import * as dockerbuild from "@pulumi/docker-build";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
@@ -101,22 +100,27 @@ export class BeamlineService extends pulumi.ComponentResource {
     const port = SERVICE_PORTS[args.kind];
 
     if (args.image.kind === "build") {
-      const built = new dockerbuild.Image(
+      // docker.Image of @pulumi/docker 4 builds through the engine's BuildKit and keeps the image local
+      // (skipPush); its repoDigest is then the local image id, which changes with every rebuild.
+      const built = new docker.Image(
         `${name}-image`,
         {
-          tags: [`proving-ground/${args.kind}:${args.stack}`],
-          context: { location: REPO_ROOT },
-          dockerfile: { location: path.join(REPO_ROOT, args.image.dockerfile) },
-          buildArgs: args.image.baseImage ? { BASE_IMAGE: args.image.baseImage } : {},
-          load: true,
-          push: false,
+          imageName: `proving-ground/${args.kind}:${args.stack}`,
+          build: {
+            context: REPO_ROOT,
+            dockerfile: path.join(REPO_ROOT, args.image.dockerfile),
+            args: args.image.baseImage ? { BASE_IMAGE: args.image.baseImage } : {},
+            builderVersion: "BuilderBuildKit",
+            // The engine's own platform, stated so the provider does not print a reminder on every run.
+            platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
+          },
+          skipPush: true,
           buildOnPreview: args.buildOnPreview ?? false,
-          labels: { [`proving-ground.stack`]: args.stack, [`proving-ground.role`]: args.kind },
         },
         { parent: this },
       );
-      this.imageRef = built.ref;
-      this.imageDigest = built.digest.apply((d) => d ?? "");
+      this.imageRef = built.imageName;
+      this.imageDigest = built.repoDigest;
     } else {
       const remote = new docker.RemoteImage(
         `${name}-image`,

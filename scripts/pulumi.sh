@@ -24,8 +24,9 @@ case "$action" in
   *) die "usage: scripts/pulumi.sh up|preview|destroy [pulumi args...]" ;;
 esac
 
-command -v pulumi >/dev/null ||
-  die "the Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/ (e.g. curl -fsSL https://get.pulumi.com | sh), then re-run"
+# The Pulumi CLI: the user's own install, or the shared toolchain where there is one (scripts/toolchain.sh).
+toolchain_env=$(bash scripts/toolchain.sh) || exit 1
+while IFS= read -r kv; do export "${kv?}"; done <<<"$toolchain_env"
 command -v docker >/dev/null ||
   die "the docker CLI is not installed: install Docker Engine (Debian/Ubuntu: apt-get install docker.io) and start it"
 docker info >/dev/null 2>&1 ||

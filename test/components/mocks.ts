@@ -32,7 +32,7 @@ export const TYPES = {
   network: "docker:index/network:Network",
   volume: "docker:index/volume:Volume",
   remoteImage: "docker:index/remoteImage:RemoteImage",
-  buildImage: "docker-build:index:Image",
+  buildImage: "docker:index/image:Image",
   randomPassword: "random:index/randomPassword:RandomPassword",
 } as const;
 const ALLOWED = new Set<string>(Object.values(TYPES));
@@ -87,10 +87,18 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         state.imageId = sha(inputs.name);
         state.repoDigest = `${inputs.name}@${sha(inputs.name)}`;
         break;
-      case TYPES.buildImage:
-        state.ref = inputs.tags?.[0];
-        state.digest = sha(JSON.stringify(inputs.tags));
+      case TYPES.buildImage: {
+        // A local build (skipPush): repoDigest is the local image id, `sha256:<64 hex>`, not name@digest.
+        const build = reveal(inputs.build ?? {});
+        state.imageName = inputs.imageName;
+        state.baseImageName = inputs.imageName;
+        state.registryServer = "";
+        state.context = build.context;
+        state.dockerfile = build.dockerfile;
+        state.platform = build.platform;
+        state.repoDigest = sha(JSON.stringify([inputs.imageName, build]));
         break;
+      }
       case TYPES.randomPassword:
         state.result = `mockpw${"x".repeat(Math.max(0, (inputs.length ?? 16) - 6))}`;
         break;

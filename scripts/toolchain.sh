@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Finds the Pulumi CLI for `npm run up|preview|destroy`, CI and the tests, and prints what to put in the
+# environment, one NAME=value per line:
+#   1. a `pulumi` already on PATH (a user's normal install) is used as it is;
+#   2. otherwise, where ../shared/toolchain/install.sh exists beside this repository (machines without
+#      downloads: the CLI, its Node.js language host and the docker and random providers built from
+#      source), it installs from there, once, into PULUMI_TOOLCHAIN_DIR (default ~/.cache/pulumi-toolchain)
+#      and turns off the engine's update check and plugin downloads;
+#   3. otherwise it says how to install Pulumi and exits 1.
+#
+#   while IFS= read -r kv; do export "$kv"; done < <(bash scripts/toolchain.sh)
+#
+# Nothing of the toolchain is ever written into this repository.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+shared_install="${PULUMI_SHARED_TOOLCHAIN:-$repo/../shared/toolchain/install.sh}"
+
+if command -v pulumi >/dev/null 2>&1; then
+  echo "PULUMI_SKIP_UPDATE_CHECK=true"
+  exit 0
+fi
+
+if [[ -f "$shared_install" ]]; then
+  bin=$(bash "$shared_install" "${PULUMI_TOOLCHAIN_DIR:-$HOME/.cache/pulumi-toolchain}") || {
+    echo "toolchain.sh: $shared_install failed (see above)" >&2
+    exit 1
+  }
+  [[ -x "$bin/pulumi" ]] || {
+    echo "toolchain.sh: $shared_install printed '$bin', which holds no pulumi binary" >&2
+    exit 1
+  }
+  echo "PATH=$bin:$PATH"
+  echo "PULUMI_SKIP_UPDATE_CHECK=true"
+  # The plugins come from the shared archives; a missing one must fail, not try a download that hangs.
+  echo "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
+  exit 0
+fi
+
+cat >&2 <<'MSG'
+toolchain.sh: the Pulumi CLI is not installed. Install it the ordinary way, then re-run:
+  curl -fsSL https://get.pulumi.com | sh        # or: brew install pulumi/tap/pulumi
+  (https://www.pulumi.com/docs/install/; the engine fetches the docker and random providers on first use)
+MSG
+exit 1
