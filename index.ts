@@ -20,19 +20,6 @@ function build(): StackOutputValues {
   }
 }
 
-const outputs = build();
-
-export const target = outputs.target;
-export const stack = outputs.stack;
-export const gatewayUrl = outputs.gatewayUrl;
-export const natsUrl = outputs.natsUrl;
-export const natsHostUrls = outputs.natsHostUrls;
-export const natsUser = outputs.natsUser;
-export const natsPassword = outputs.natsPassword;
-export const natsMonitorUrls = outputs.natsMonitorUrls;
-export const prometheusUrl = outputs.prometheusUrl;
-export const alertmanagerUrl = outputs.alertmanagerUrl;
-export const grafanaUrl = outputs.grafanaUrl;
-export const routerMetricsUrls = outputs.routerMetricsUrls;
-export const chaosTargets = outputs.chaosTargets;
-export const validation = outputs.validation;
+// Every StackOutputs key becomes a stack output, except those without a value on this stack (grafanaUrl
+// when Grafana is off): the engine warns about each undefined export on every run.
+export = Object.fromEntries(Object.entries(build()).filter(([, value]) => value !== undefined));

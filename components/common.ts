@@ -14,9 +14,13 @@ export function labels(stack: string, role: string): docker.types.input.Containe
   ];
 }
 
-/** Container resource limits in the docker provider's units (cpus as a string, memory in MiB). */
-export function limitArgs(limits: Limits): Pick<docker.ContainerArgs, "cpus" | "memory"> {
-  return { cpus: String(limits.cpus), memory: limits.memoryMb };
+/**
+ * Container resource limits in the docker provider's units (cpus as a string, memory in MiB). memorySwap
+ * equals memory: no swap on top of the limit. Left unset, Docker stores twice the memory limit, `refresh`
+ * reads that back and every later preview would show an update of each container.
+ */
+export function limitArgs(limits: Limits): Pick<docker.ContainerArgs, "cpus" | "memory" | "memorySwap"> {
+  return { cpus: String(limits.cpus), memory: limits.memoryMb, memorySwap: limits.memoryMb };
 }
 
 // Health check timing. Docker probes first after one `interval` (start_interval needs Docker API 1.44;

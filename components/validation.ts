@@ -66,10 +66,24 @@ async function until(fn, accept) {
 `;
 }
 
-/** The last `n` non-empty lines of a log. */
+/**
+ * Docker's multiplexed log stream puts an 8-byte header before each frame: stream (1 stdout, 2 stderr),
+ * three zero bytes and the payload size as a 32-bit big-endian number. The docker provider hands
+ * `containerLogs` over with these headers in place, each byte one character (bytes that are not valid
+ * UTF-8 arrive as one U+FFFD each).
+ */
+// eslint-disable-next-line no-control-regex -- the framing bytes are control characters
+const LOG_FRAME_HEADER = /[\x00-\x02]\x00\x00\x00[\s\S]{4}/g;
+
+/** Log text without Docker's stream framing headers. */
+export function stripLogFraming(logs: string): string {
+  return logs.replace(LOG_FRAME_HEADER, "");
+}
+
+/** The last `n` non-empty lines of a log, without Docker's stream framing. */
 export function logTail(logs: string | undefined, n = 20): string {
-  return (logs ?? "")
-    .split("\n")
+  return stripLogFraming(logs ?? "")
+    .split(/\r?\n/)
     .filter((l) => l.trim() !== "")
     .slice(-n)
     .join("\n");
@@ -117,7 +131,8 @@ export class ValidationJob extends pulumi.ComponentResource {
         ],
         uploads: [{ file: VALIDATION_SCRIPT_PATH, content: renderValidationScript() }],
         networksAdvanced: [{ name: args.network, aliases: ["validation"] }],
-        // The gateway image declares a HEALTHCHECK; a one-shot job has nothing to probe.
+        // The gateway image declares a HEALTHCHECK; a one-shot job has nothing to probe. Docker merges the
+        // image's timings into this NONE, so the engine ignores changes here (see the resource options).
         healthcheck: { tests: ["NONE"] },
         // One shot: run to completion during `up` (attach), capture the output, never restart. mustRun
         // must be false: the provider fails a must-run container that is not running after creation,
@@ -137,7 +152,9 @@ export class ValidationJob extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+      // healthcheck: refresh reads back NONE plus the image's interval and timeouts, which would show as
+      // an update on every preview.
+      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true, ignoreChanges: ["healthcheck"] },
     );
     this.exitCode = this.container.exitCode;
     this.logTail = this.container.containerLogs.apply((l) => logTail(l));

@@ -6,7 +6,7 @@ import path from "node:path";
 import { renderCloudInit, renderMountScript } from "../../stacks/cloud-init";
 import { subnetCidrs } from "../../stacks/aws";
 import { renderSsmProxyCommand } from "../../stacks/ssm-proxy";
-import { readStackConfig } from "../deploy/stack-config";
+import { readStackConfig } from "../support/stack-config";
 import type { ProgramRun } from "../components/mocks";
 import { assertOutputShape, plainText, policyViolations } from "./helpers";
 import {

@@ -13,7 +13,8 @@ import {
   parseMemory,
   PROJECT,
 } from "../../stacks/config";
-import { readStackConfig } from "../deploy/stack-config";
+import { CLOUD_CONFIG_KEYS } from "../../stacks/cloud-keys";
+import { readStackConfig } from "../support/stack-config";
 
 const raw = (values: Record<string, string>) =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [`proving-ground:${k}`, v]));
@@ -215,26 +216,68 @@ describe("stacks/config isPinnedImage", () => {
 
 describe("Pulumi.yaml and the stack files", () => {
   const REPO = path.resolve(__dirname, "..", "..");
-  const project = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+  const projectText = fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8");
+  const project = YAML.parse(projectText);
+  const declared = project.config as Record<
+    string,
+    { type: string; description: string; default?: unknown; secret?: boolean }
+  >;
   const stackFiles = fs.readdirSync(REPO).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.test(f));
 
-  it("declares exactly the keys the program reads, each with a type and a description", () => {
+  /**
+   * Keys named in the comment block above `config:` (the optional keys without a default), as words;
+   * `aws*` names every key with that prefix.
+   */
+  function undeclaredKeysNamed(): { names: Set<string>; prefixes: string[] } {
+    const head = projectText.slice(0, projectText.search(/^config:/m));
+    const comment = head
+      .split("\n")
+      .filter((l) => l.startsWith("#"))
+      .join("\n");
+    const words = comment.match(/[A-Za-z][A-Za-z0-9]*\*?/g) ?? [];
+    return {
+      names: new Set(words.filter((w) => !w.endsWith("*"))),
+      prefixes: words.filter((w) => w.endsWith("*")).map((w) => w.slice(0, -1)),
+    };
+  }
+
+  it("declares only keys the program reads, each with a type, a description and a default", () => {
     assert.equal(project.name, PROJECT);
     assert.deepEqual(project.runtime, {
       name: "nodejs",
       options: { typescript: true, packagemanager: "npm" },
     });
-    assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
-    for (const [k, v] of Object.entries<{ type: string; description: string }>(project.config)) {
+    for (const [k, v] of Object.entries(declared)) {
+      assert.ok((CONFIG_KEYS as readonly string[]).includes(k), `${k} is declared but not read`);
       assert.ok(["string", "integer", "boolean", "array"].includes(v.type), `${k} type`);
       assert.ok(v.description?.length > 10, `${k} description`);
+      // The Pulumi CLI treats a declared key without a default as required: every stack would have to set it.
+      assert.notEqual(v.default, undefined, `${k} is declared without a default (the CLI would require it)`);
     }
-    assert.equal(project.config.natsPassword.secret, true);
+  });
+
+  it("names every key it does not declare in the comment above config:", () => {
+    const { names, prefixes } = undeclaredKeysNamed();
+    const undeclared = CONFIG_KEYS.filter((k) => !(k in declared));
+    assert.ok(undeclared.includes("natsPassword") && undeclared.includes("awsVpcCidr"), undeclared.join());
+    for (const k of undeclared) {
+      assert.ok(
+        names.has(k) || prefixes.some((p) => k.startsWith(p)),
+        `${k} is read by stacks/config.ts but neither declared in Pulumi.yaml nor named in its comment`,
+      );
+    }
+    for (const p of prefixes) {
+      assert.ok(
+        CLOUD_CONFIG_KEYS.some((k) => k.startsWith(p)),
+        `${p}* in the Pulumi.yaml comment names no key`,
+      );
+    }
+    for (const k of CLOUD_CONFIG_KEYS) assert.ok(!(k in declared), `${k} has no default to declare`);
   });
 
   it("declares the same defaults the parser applies", () => {
     const defaultsOnly = Object.fromEntries(
-      Object.entries(project.config as Record<string, { default?: unknown }>)
+      Object.entries(declared)
         .filter(([, v]) => v.default !== undefined)
         .map(([k, v]) => [
           `${PROJECT}:${k}`,
@@ -245,7 +288,7 @@ describe("Pulumi.yaml and the stack files", () => {
     assert.deepEqual(parseConfig(defaultsOnly, "dev"), parseConfig({}, "dev"));
   });
 
-  it("every stack file uses declared keys only and passes validation", () => {
+  it("every stack file uses keys the program reads and passes validation", () => {
     assert.ok(
       stackFiles.includes("Pulumi.dev.yaml") && stackFiles.includes("Pulumi.ci.yaml"),
       stackFiles.join(),
@@ -255,7 +298,10 @@ describe("Pulumi.yaml and the stack files", () => {
       const doc = YAML.parse(fs.readFileSync(path.join(REPO, f), "utf8"));
       for (const k of Object.keys(doc.config ?? {})) {
         if (k.startsWith(`${PROJECT}:`))
-          assert.ok(k.slice(PROJECT.length + 1) in project.config, `${f}: ${k} undeclared`);
+          assert.ok(
+            (CONFIG_KEYS as readonly string[]).includes(k.slice(PROJECT.length + 1)),
+            `${f}: ${k} is not a key the program reads`,
+          );
       }
       const c = parseConfig(readStackConfig(REPO, stack).config, stack);
       assert.equal(c.stack, stack);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { renderRuleFiles } from "../../monitoring";
 import { ROLE_LABEL, STACK_LABEL } from "../../components/common";
 import { STACK_OUTPUT_KEYS, type StackOutputs } from "../../stacks/outputs";
-import { readStackConfig } from "../deploy/stack-config";
+import { readStackConfig } from "../support/stack-config";
 import {
   clearProgramEnv,
   isSecretValue,
@@ -39,7 +39,7 @@ function plainText(run: ProgramRun): string {
   return JSON.stringify(run.mocks.resources.map((r) => blank(r.inputs)));
 }
 
-/** The CLI's view of a stack file (Pulumi.yaml defaults + Pulumi.<stack>.yaml), via the deploy harness. */
+/** The CLI's view of a stack file (Pulumi.yaml defaults + Pulumi.<stack>.yaml). */
 function stackFileConfig(stack: string): Record<string, string> {
   return readStackConfig(REPO, stack).config;
 }
@@ -134,6 +134,7 @@ describe("index.ts under mocks: docker target", function () {
           );
           assert.deepEqual(c.inputs.command, ["node", "/opt/proving-ground/validate.js"]);
           assert.ok(c.inputs.memory > 0 && Number(c.inputs.cpus) > 0, "the one-shot job has limits too");
+          assert.equal(c.inputs.memorySwap, c.inputs.memory, "no swap on top of the memory limit");
           continue;
         }
         const tests: string[] = c.inputs.healthcheck?.tests ?? [];
@@ -143,6 +144,7 @@ describe("index.ts under mocks: docker target", function () {
           assert.deepEqual(tests.slice(0, 2), ["CMD", "bash"], `${c.inputs.name} probes with bash`);
         assert.equal(c.inputs.wait, true, `${c.inputs.name} waits for health`);
         assert.ok(c.inputs.memory > 0 && Number(c.inputs.cpus) > 0, `${c.inputs.name} has limits`);
+        assert.equal(c.inputs.memorySwap, c.inputs.memory, `${c.inputs.name}: no swap on top of the limit`);
         assert.equal(c.inputs.restart, "unless-stopped");
       }
     });
@@ -169,20 +171,31 @@ describe("index.ts under mocks: docker target", function () {
       assert.match(nats.inputs.healthcheck.tests.at(-1), /:8222\/healthz/);
     });
 
-    it("builds gateway and router from the repo Dockerfiles (load, no push) and runs the build", () => {
+    it("builds gateway and router from the repo Dockerfiles with BuildKit, kept local (no push)", () => {
       const builds = run.mocks.of(TYPES.buildImage);
       assert.equal(builds.length, 2);
       for (const b of builds) {
         const kind = b.name.replace("-image", "");
-        assert.equal(b.inputs.load, true);
-        assert.equal(b.inputs.push, false);
-        assert.deepEqual(b.inputs.context, { location: REPO });
-        assert.deepEqual(b.inputs.dockerfile, { location: path.join(REPO, "services", kind, "Dockerfile") });
-        assert.deepEqual(b.inputs.tags, [`proving-ground/${kind}:unit`]);
-        assert.deepEqual(b.inputs.buildArgs, {});
+        assert.equal(b.inputs.imageName, `proving-ground/${kind}:unit`);
+        assert.equal(b.inputs.skipPush, true);
+        assert.equal(b.inputs.buildOnPreview, false);
+        assert.equal(b.inputs.registry, undefined, "no registry credentials for a local build");
+        assert.deepEqual(b.inputs.build, {
+          context: REPO,
+          dockerfile: path.join(REPO, "services", kind, "Dockerfile"),
+          args: {},
+          builderVersion: "BuilderBuildKit",
+          platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
+        });
         assert.equal(run.mocks.container(`${kind}-0`).inputs.image, `proving-ground/${kind}:unit`);
       }
-      assert.equal(run.mocks.container("validation").inputs.image, "proving-ground/gateway:unit");
+      const validation = run.mocks.container("validation");
+      assert.equal(validation.inputs.image, "proving-ground/gateway:unit");
+      // The job re-runs when a build changes: it is labelled with both image ids (a local build's repoDigest).
+      const [gatewayId, routerId] = labelsOf(validation)["proving-ground.validates"].split(",");
+      assert.match(gatewayId, /^sha256:[0-9a-f]{64}$/);
+      assert.match(routerId, /^sha256:[0-9a-f]{64}$/);
+      assert.notEqual(gatewayId, routerId);
       for (const r of run.mocks.of(TYPES.remoteImage)) assert.equal(r.inputs.keepLocally, true, r.name);
     });
 
@@ -343,8 +356,10 @@ describe("index.ts under mocks: docker target", function () {
     for (const c of run.mocks.containers()) {
       for (const p of reveal<{ ip: string }[]>(c.inputs.ports) ?? []) assert.equal(p.ip, "10.1.2.3");
     }
-    assert.equal(run.outputs.grafanaUrl, undefined);
-    assert.equal(run.outputs.validation, undefined);
+    // Outputs without a value on this stack are not exported at all (the engine warns about undefined ones).
+    assert.ok(!("grafanaUrl" in run.outputs), "no grafanaUrl output without Grafana");
+    assert.ok(!("validation" in run.outputs), "no validation output without the job");
+    assert.ok(Object.values(run.outputs).every((v) => v !== undefined));
     assert.equal(run.outputs.gatewayUrl, "http://10.1.2.3:8080");
   });
 
@@ -360,13 +375,21 @@ describe("index.ts under mocks: docker target", function () {
       "proving-ground/nats:ci",
       "proving-ground/prometheus:ci",
     ]);
+    assert.equal(run.mocks.of(TYPES.buildImage).length, 2);
     for (const b of run.mocks.of(TYPES.buildImage)) {
-      assert.deepEqual(b.inputs.buildArgs, { BASE_IMAGE: "proving-ground/base:bookworm" });
+      assert.deepEqual(b.inputs.build.args, { BASE_IMAGE: "proving-ground/base:bookworm" });
+      assert.match(b.inputs.imageName, /^proving-ground\/(gateway|router):ci$/);
     }
     const roles = new Set(run.mocks.containers().map(roleOf));
     for (const off of ["grafana", "loki", "promtail", "nats-exporter", "cadvisor"])
       assert.ok(!roles.has(off), off);
-    for (const k of Object.keys(OUTPUT_KEYS)) assert.ok(k in run.outputs, `missing output ${k}`);
+    assert.deepEqual(
+      Object.keys(run.outputs).sort(),
+      Object.keys(OUTPUT_KEYS)
+        .filter((k) => k !== "grafanaUrl")
+        .sort(),
+      "every output but grafanaUrl (Grafana is off)",
+    );
   });
 
   it("the dev stack file runs pinned public images and a 3-node cluster", async () => {

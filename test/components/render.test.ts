@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { connect } from "nats";
 import YAML from "yaml";
 import { renderPrometheusConfig, SCRAPE_JOBS } from "../../monitoring";
-import { bashHealthcheck, nodeHealthcheck, wgetHealthcheck } from "../../components/common";
+import { bashHealthcheck, limitArgs, nodeHealthcheck, wgetHealthcheck } from "../../components/common";
 import { natsClientUrl, natsNodeNames, renderNatsConfig } from "../../components/nats";
 import {
   renderBlackboxConfig,
@@ -198,6 +198,19 @@ describe("components/common: bash health check", () => {
   it("refuses a path that is not a plain URL path, naming it", () => {
     assert.throws(() => bashHealthcheck(8080, "/x' ; rm -rf /"), /health check path .*expected a URL path/);
     assert.throws(() => bashHealthcheck(8080, "health"), /expected a URL path/);
+  });
+});
+
+describe("components/common limitArgs", () => {
+  it("limits memory in MiB with no swap on top (memorySwap equals memory) and cpus as a string", () => {
+    assert.deepEqual(limitArgs({ cpus: 0.5, memory: "256Mi", memoryBytes: 256 * 2 ** 20, memoryMb: 256 }), {
+      cpus: "0.5",
+      memory: 256,
+      memorySwap: 256,
+    });
+    const big = limitArgs({ cpus: 2, memory: "1.5g", memoryBytes: 1.5 * 2 ** 30, memoryMb: 1536 });
+    assert.equal(big.memorySwap, big.memory);
+    assert.equal(big.cpus, "2");
   });
 });
 
