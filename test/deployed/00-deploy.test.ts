@@ -1,21 +1,27 @@
-// The real deployment: index.ts with the `ci` stack config, deployed onto dockerd by the deploy harness
-// (test/deploy). Checks the live containers against the stack outputs, sends traffic through the gateway
-// and checks Prometheus scrapes every target. The stack stays up for the later deployed suites
-// (10-*, 30-*); the global teardown (test/support/root-hooks.ts) runs `down` once at the end of the run
-// and fails it if any container, network or volume of the stack remains. The last test here proves that
-// `down`'s label selection covers every object the outputs name.
+// The real deployment: index.ts with the `ci` stack config, deployed onto dockerd by the real Pulumi engine
+// (test/support/deployed-stack.ts). Checks what the engine reported, that a preview right after `up` has
+// nothing to do, the live containers against the stack outputs, traffic through the gateway and that
+// Prometheus scrapes every target. The stack stays up for the later deployed suites; 99-destroy removes
+// it. The last test proves that the stack label (what the leftover checks select on) covers every object
+// the outputs name.
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import Docker from "dockerode";
 import type { StackOutputs } from "../../stacks/outputs";
-import { HARNESS_LABEL } from "../deploy/labels";
-import { listStackObjects } from "../deploy/teardown";
+import { STACK_LABEL } from "../../components/common";
+import { plannedOperations, REPO_ROOT } from "../../scripts/engine";
 import {
   DEPLOY_TIMEOUT_MS,
   DEPLOYED_STACK,
+  DeployReport,
   getDeployReport,
   getDeployedStack,
+  getEngineStack,
 } from "../support/deployed-stack";
+import { listStackObjects } from "../support/stack-objects";
 import { httpOk, waitFor } from "../support/wait";
 
 const TENANT = "tenant-deploy-test";
@@ -45,18 +51,19 @@ describe("deployed ci stack: deploy onto dockerd", function () {
   const docker = new Docker();
   let out: StackOutputs;
   let live: Map<string, Docker.ContainerInspectInfo>;
+  let report: DeployReport;
   const roleOf = new Map<string, string>();
 
   before(async function () {
     this.timeout(DEPLOY_TIMEOUT_MS);
     out = await getDeployedStack();
-    const report = await getDeployReport();
+    report = await getDeployReport();
     process.stderr.write(
       `      deploy of stack ${DEPLOYED_STACK}: ${report.resources} resources in ${report.seconds}s\n`,
     );
     const listed = await docker.listContainers({
       all: true,
-      filters: JSON.stringify({ label: [`${HARNESS_LABEL}=${DEPLOYED_STACK}`] }),
+      filters: JSON.stringify({ label: [`${STACK_LABEL}=${DEPLOYED_STACK}`] }),
     });
     live = new Map();
     for (const c of listed) {
@@ -66,6 +73,51 @@ describe("deployed ci stack: deploy onto dockerd", function () {
     for (const [role, t] of Object.entries(out.chaosTargets)) {
       for (const name of t?.containers ?? []) roleOf.set(name, role);
     }
+  });
+
+  it("created every resource with the engine, without warnings", () => {
+    assert.ok(report.resources >= 20, `only ${report.resources} resources created:\n${report.log}`);
+    // Finding 5 of the engine issue: an undefined export (grafanaUrl with Grafana off) and the policy
+    // package's missing main each printed a warning on every run.
+    for (const noise of [/warning:/i, /DEP0128/, /Undefined value/, /consider explicitly setting/]) {
+      assert.doesNotMatch(report.log, noise);
+    }
+  });
+
+  it("a preview right after `up` has nothing to do (--expect-no-changes)", async function () {
+    this.timeout(300_000);
+    const stack = await getEngineStack();
+    const events: EngineEvent[] = [];
+    const preview = await stack.preview({
+      expectNoChanges: true,
+      color: "never",
+      onEvent: (e) => events.push(e),
+    });
+    assert.deepEqual([...plannedOperations(events)], []);
+    assert.deepEqual(Object.keys(preview.changeSummary).sort(), ["same"]);
+  });
+
+  it("still has nothing to do after a refresh reads every container back (memorySwap, health checks)", async function () {
+    this.timeout(300_000);
+    const stack = await getEngineStack();
+    const refresh = await stack.refresh({ color: "never" });
+    assert.deepEqual(Object.keys(refresh.summary.resourceChanges ?? {}).sort(), ["same"]);
+    const events: EngineEvent[] = [];
+    await stack.preview({ expectNoChanges: true, color: "never", onEvent: (e) => events.push(e) });
+    assert.deepEqual([...plannedOperations(events)], []);
+  });
+
+  it("left Pulumi.<stack>.yaml as it was (its encryptionsalt matches the passphrase)", () => {
+    const now = fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${DEPLOYED_STACK}.yaml`), "utf8");
+    assert.equal(now, report.stackFileBefore);
+  });
+
+  it("exports the validation job's log without Docker's stream framing", () => {
+    const tail = out.validation?.logTail ?? "";
+    assert.ok(tail.includes('"step":"result"'), tail);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(tail, /[\x00-\x08\x0e-\x1f\ufffd]/, JSON.stringify(tail.slice(0, 200)));
+    for (const line of tail.split("\n")) assert.doesNotThrow(() => JSON.parse(line), line);
   });
 
   it("exports every StackOutputs key for the docker target", () => {
@@ -97,7 +149,7 @@ describe("deployed ci stack: deploy onto dockerd", function () {
     for (const [role, t] of Object.entries(out.chaosTargets)) {
       for (const net of t?.networks ?? []) {
         const n = await docker.getNetwork(net).inspect();
-        assert.equal(n.Labels?.[HARNESS_LABEL], DEPLOYED_STACK, `network ${net}`);
+        assert.equal(n.Labels?.[STACK_LABEL], DEPLOYED_STACK, `network ${net}`);
         for (const c of t?.containers ?? []) {
           assert.ok(live.get(c)?.NetworkSettings.Networks[net], `${role} container ${c} is not on ${net}`);
         }
@@ -202,9 +254,9 @@ describe("deployed ci stack: deploy onto dockerd", function () {
     assert.equal(am.status, 200);
   });
 
-  it("labels every container, network and volume in the outputs so `down` removes them all", async () => {
-    // `down` (run by the global teardown, which asserts nothing remains) selects by the harness label.
-    const selected = await listStackObjects(docker, DEPLOYED_STACK);
+  it("labels every container, network and volume in the outputs, so the leftover check sees them all", async () => {
+    // The leftover checks after `destroy` (99-destroy, the global teardown) select by the stack label.
+    const selected = await listStackObjects(DEPLOYED_STACK, docker);
     const named = Object.values(out.chaosTargets);
     for (const c of named.flatMap((t) => t?.containers ?? [])) assert.ok(selected.containers.includes(c), c);
     for (const n of named.flatMap((t) => t?.networks ?? [])) assert.ok(selected.networks.includes(n), n);

@@ -1,48 +1,44 @@
-// The E2E suite (five scenario groups, every check executed) against the real `ci` stack on dockerd,
-// restarting NATS and the router through the docker chaos driver. Leaves reports/<id>/index.html with
-// the containers' logs for the run window.
+// The E2E suite (five scenario groups, every check executed) against the `ci` stack the real engine
+// deployed, run the way a user runs it: `npm run validate -- e2e --stack ci`, which reads the stack's
+// outputs with `pulumi stack output`. NATS and the router are restarted through the docker chaos driver.
+// The checks are read back from the run's summary.json; the report (reports/<id>/index.html) keeps the
+// containers' logs for the run window.
 import assert from "node:assert/strict";
-import path from "node:path";
 import { ALL_CHECKS } from "../../loadtests/e2e/index";
-import { runValidation, ValidationOutcome } from "../../loadtests/run";
-import { DEFAULT_SETTINGS } from "../../loadtests/profiles";
-import type { StackOutputs } from "../../stacks/outputs";
-import { DEPLOY_TIMEOUT_MS, getDeployedStack } from "../support/deployed-stack";
+import type { RunReport } from "../../loadtests/report/write";
+import {
+  DEPLOY_TIMEOUT_MS,
+  DEPLOYED_STACK,
+  CliRun,
+  getDeployedStack,
+  runStackCli,
+} from "../support/deployed-stack";
 
-describe("E2E suite against the deployed ci stack (docker driver)", function () {
+describe("E2E suite against the deployed ci stack, through `npm run validate -- e2e --stack`", function () {
   this.timeout(DEPLOY_TIMEOUT_MS);
-  let outputs: StackOutputs;
-  let run: ValidationOutcome;
+  let cli: CliRun<RunReport>;
+  let report: RunReport;
+  let dir: string;
 
   before(async function () {
     this.timeout(DEPLOY_TIMEOUT_MS + 900000);
-    outputs = await getDeployedStack();
-    run = await runValidation({
-      mode: "e2e",
-      outputs,
-      // The ci stack runs the contract defaults: 5 s router timeout, 1024 in flight, no tenant tokens or
-      // rate limit (the 401/429 checks then verify open mode and say so in the report).
-      e2e: { gatewayTimeoutMs: Number(process.env.E2E_GATEWAY_TIMEOUT_MS ?? 5000) },
-      load: { tenants: [] },
-      profiles: [],
-      settings: DEFAULT_SETTINGS,
-      reportsDir: path.resolve("reports"),
-      command: "mocha test/deployed/10-e2e.test.ts",
-      log: process.env.TEST_VERBOSE ? (l) => process.stderr.write(`${l}\n`) : undefined,
-    });
+    await getDeployedStack();
+    cli = await runStackCli<RunReport>("validate", ["e2e"], "summary.json", 900_000);
+    ({ result: report, dir } = cli);
   });
 
-  it("uses the docker driver and executed every check", () => {
-    assert.equal(outputs.chaosTargets.nats?.driver, "docker");
-    assert.equal(run.report.e2e!.length, ALL_CHECKS.length);
-    assert.ok(run.report.logs.length > 0, "container logs bundled in the report");
+  it("read the outputs through the Pulumi CLI, executed every check and exited 0", () => {
+    assert.equal(report.e2e?.length, ALL_CHECKS.length, cli.output.slice(-3000));
+    assert.equal(report.stack.name, DEPLOYED_STACK);
+    assert.ok(report.logs.length > 0, "container logs bundled in the report");
+    assert.equal(cli.code, 0, cli.output.slice(-3000));
   });
 
   for (const check of ALL_CHECKS) {
     it(`${check.id}: ${check.title}`, () => {
-      const r = run.report.e2e!.find((x) => x.id === check.id);
+      const r = report.e2e?.find((x) => x.id === check.id);
       assert.ok(r, `${check.id} did not run`);
-      assert.ok(r.passed, `${r.error} (report ${run.dir}/index.html)`);
+      assert.ok(r.passed, `${r.error} (report ${dir}/index.html)`);
     });
   }
 });
