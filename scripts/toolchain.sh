@@ -6,7 +6,8 @@
 #      downloads: the CLI, its Node.js language host and the docker and random providers built from
 #      source), it installs from there, once, into PULUMI_TOOLCHAIN_DIR (default ~/.cache/pulumi-toolchain)
 #      and turns off the engine's update check and plugin downloads;
-#   3. otherwise it says how to install Pulumi and exits 1.
+#   3. otherwise a toolchain an earlier run installed there is used;
+#   4. otherwise it says how to install Pulumi and exits 1.
 #
 #   while IFS= read -r kv; do export "$kv"; done < <(bash scripts/toolchain.sh)
 #
@@ -14,6 +15,15 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared_install="${PULUMI_SHARED_TOOLCHAIN:-$repo/../shared/toolchain/install.sh}"
+toolchain_dir="${PULUMI_TOOLCHAIN_DIR:-$HOME/.cache/pulumi-toolchain}"
+
+# The environment for a toolchain in folder $1: its CLI first on PATH; its plugins come from the shared
+# archives, so a missing one must fail rather than try a download that hangs.
+use_toolchain() {
+  echo "PATH=$1:$PATH"
+  echo "PULUMI_SKIP_UPDATE_CHECK=true"
+  echo "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
+}
 
 if command -v pulumi >/dev/null 2>&1; then
   echo "PULUMI_SKIP_UPDATE_CHECK=true"
@@ -21,7 +31,7 @@ if command -v pulumi >/dev/null 2>&1; then
 fi
 
 if [[ -f "$shared_install" ]]; then
-  bin=$(bash "$shared_install" "${PULUMI_TOOLCHAIN_DIR:-$HOME/.cache/pulumi-toolchain}") || {
+  bin=$(bash "$shared_install" "$toolchain_dir") || {
     echo "toolchain.sh: $shared_install failed (see above)" >&2
     exit 1
   }
@@ -29,10 +39,13 @@ if [[ -f "$shared_install" ]]; then
     echo "toolchain.sh: $shared_install printed '$bin', which holds no pulumi binary" >&2
     exit 1
   }
-  echo "PATH=$bin:$PATH"
-  echo "PULUMI_SKIP_UPDATE_CHECK=true"
-  # The plugins come from the shared archives; a missing one must fail, not try a download that hangs.
-  echo "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
+  use_toolchain "$bin"
+  exit 0
+fi
+
+# A toolchain installed from there by an earlier run (a clone elsewhere on the same machine).
+if [[ -x "$toolchain_dir/pulumi/pulumi" ]] && "$toolchain_dir/pulumi/pulumi" version >/dev/null 2>&1; then
+  use_toolchain "$toolchain_dir/pulumi"
   exit 0
 fi
 
