@@ -17,7 +17,11 @@ function fakePulumi(dir: string): string {
   return dir;
 }
 
-function run(env: Record<string, string>): { code: number | null; vars: Record<string, string>; err: string } {
+function run(env: Record<string, string>): {
+  code: number | null;
+  vars: Record<string, string>;
+  err: string;
+} {
   const r = spawnSync("bash", [SCRIPT], { env: { HOME: os.tmpdir(), ...env }, encoding: "utf8" });
   const vars = Object.fromEntries(
     r.stdout
