@@ -23,16 +23,51 @@ export function limitArgs(limits: Limits): Pick<docker.ContainerArgs, "cpus" | "
   return { cpus: String(limits.cpus), memory: limits.memoryMb, memorySwap: limits.memoryMb };
 }
 
-// Health check timing. Docker probes first after one `interval` (start_interval needs Docker API 1.44;
-// Debian 12 ships 20.10), so intervals stay short to turn healthy quickly. Timeouts are generous: on a
-// busy host a CPU-limited container can take seconds just to start `node` for the probe, and a timeout
-// there would flap a healthy service to unhealthy.
-const WGET_TIMING = { interval: "3s", timeout: "5s", retries: 10, startPeriod: "30s" };
-const NODE_TIMING = { interval: "5s", timeout: "10s", retries: 6, startPeriod: "30s" };
+/** How often a health check probes and when Docker calls the container unhealthy. */
+export type HealthTiming = Pick<
+  docker.types.input.ContainerHealthcheck,
+  "interval" | "timeout" | "retries" | "startPeriod"
+>;
 
-/** HTTP health check with busybox/Debian `wget` (official prom/nats/grafana images and the CI base ship it). */
-export function wgetHealthcheck(url: string): docker.types.input.ContainerHealthcheck {
-  return { tests: ["CMD", "wget", "-q", "-O", "/dev/null", url], ...WGET_TIMING };
+// Health check timing. Docker probes first after one `interval` (start_interval needs Docker API 1.44;
+// Debian 12 ships 20.10), and the docker provider's `wait` looks at the health status right after the
+// start and then once a second. A container turns healthy for `up` at the first whole second after its
+// first passing probe has finished: a probe at 3 s finishes just after the look at 3 s and is seen at
+// 4 s; one at 1 s is seen at 2 s, like one at 1.5 s. So intervals sit half a second below a whole
+// second, which leaves the probe (runc exec, 50-100 ms, more on a loaded host) time to finish.
+// Probes are not free whatever they run: each is a runc exec, ~50-70 ms of host CPU (dockerd, containerd,
+// runc) on the 2-vCPU CI machine, while bash /dev/tcp or wget themselves take ~1 ms. Only the containers
+// `up` waits for one after another get the shorter interval.
+// Timeouts are generous: on a busy host a CPU-limited container can take seconds just to start a probe,
+// and a timeout there would flap a healthy service to unhealthy. Nothing in this stack acts on
+// "unhealthy" (restart policies act on exits): the status gates `up` and informs operators.
+
+/**
+ * Containers on `up`'s critical path: NATS (the services wait for it), the router (the gateway waits for
+ * it) and the gateway (the validation job waits for it), each seen healthy ~2 s after its start (was ~4 s
+ * with a 3 s interval). Unhealthy after ten failures in a row: ≥15 s of refused connections, ≥65 s of
+ * timed-out probes.
+ */
+export const GATE_TIMING: HealthTiming = { interval: "1.5s", timeout: "5s", retries: 10, startPeriod: "30s" };
+/**
+ * Containers nothing waits for but the validation job at the end (Prometheus, Alertmanager, exporters,
+ * Grafana, Loki): they start beside NATS and are usually healthy before the gateway is. Seen healthy ~3 s
+ * after the start when ready by then (a 3 s interval: ~4 s). Unhealthy after ≥25 s of refused
+ * connections, ≥75 s of timed-out probes.
+ */
+export const SIDE_TIMING: HealthTiming = { interval: "2.5s", timeout: "5s", retries: 10, startPeriod: "30s" };
+/** `node -e` probes pay a Node start-up (0.1-0.3 s of CPU) inside the service's own quota each time. */
+const NODE_TIMING: HealthTiming = { interval: "5s", timeout: "10s", retries: 6, startPeriod: "30s" };
+
+/**
+ * HTTP health check with busybox/Debian `wget` (official prom/nats/grafana images and the CI base ship
+ * it). Default timing SIDE_TIMING; pass GATE_TIMING for a container that `up` waits for.
+ */
+export function wgetHealthcheck(
+  url: string,
+  timing: HealthTiming = SIDE_TIMING,
+): docker.types.input.ContainerHealthcheck {
+  return { tests: ["CMD", "wget", "-q", "-O", "/dev/null", url], ...timing };
 }
 
 /** HTTP health check with Node's fetch, as the service Dockerfiles do (their images have no wget). */
@@ -45,7 +80,8 @@ export function nodeHealthcheck(url: string): docker.types.input.ContainerHealth
  * HTTP health check with bash's /dev/tcp: no process besides bash (~1 ms). A `node -e` probe pays a Node
  * start-up (0.1–0.3 s of CPU) every interval inside the service's own CPU quota; in the CI stack that
  * showed as ~60 ms latency spikes every ~6 s. Needs bash in the image (Debian/Ubuntu-based images such
- * as the repo's Dockerfiles build); `path` is a plain URL path.
+ * as the repo's Dockerfiles build); `path` is a plain URL path. GATE_TIMING: the gateway and the router
+ * are on `up`'s critical path.
  */
 export function bashHealthcheck(port: number, path: string): docker.types.input.ContainerHealthcheck {
   if (!/^\/[A-Za-z0-9._~\-/?=&]*$/.test(path))
@@ -54,7 +90,7 @@ export function bashHealthcheck(port: number, path: string): docker.types.input.
   const script =
     `exec 3<>/dev/tcp/127.0.0.1/${port} && printf '${request}' >&3 && ` +
     `IFS= read -r -t 5 status <&3 && [[ $status == HTTP/1.?' 2'[0-9][0-9]' '* ]]`;
-  return { tests: ["CMD", "bash", "-c", script], ...WGET_TIMING };
+  return { tests: ["CMD", "bash", "-c", script], ...GATE_TIMING };
 }
 
 /** How a service container's health check calls its health endpoint (see BeamlineServiceArgs.healthProbe). */

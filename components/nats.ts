@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Limits } from "../stacks/config";
-import { labels, limitArgs, wgetHealthcheck } from "./common";
+import { GATE_TIMING, labels, limitArgs, wgetHealthcheck } from "./common";
 
 export const NATS_CLIENT_PORT = 4222;
 export const NATS_CLUSTER_PORT = 6222;
@@ -147,8 +147,12 @@ export class NatsCluster extends pulumi.ComponentResource {
           mounts: [{ type: "volume", source: volume.name, target: NATS_STORE_DIR }],
           networksAdvanced: [{ name: args.network, aliases: [node] }],
           // /healthz?js-enabled-only: healthy once this node serves clients with JetStream enabled,
-          // without waiting for the other nodes (they may be created after this one).
-          healthcheck: wgetHealthcheck(`http://127.0.0.1:${NATS_MONITOR_PORT}/healthz?js-enabled-only=true`),
+          // without waiting for the other nodes (they may be created after this one). GATE_TIMING: the
+          // services start only once every node is healthy, so this probe is on `up`'s critical path.
+          healthcheck: wgetHealthcheck(
+            `http://127.0.0.1:${NATS_MONITOR_PORT}/healthz?js-enabled-only=true`,
+            GATE_TIMING,
+          ),
           wait: true,
           waitTimeout: 120,
           restart: "unless-stopped",

@@ -14,7 +14,7 @@ import {
   renderRuleFiles,
 } from "../monitoring";
 import type { Limits } from "../stacks/config";
-import { labels, limitArgs, wgetHealthcheck } from "./common";
+import { labels, limitArgs, SIDE_TIMING, wgetHealthcheck } from "./common";
 import {
   ALERTMANAGER_PORT,
   BLACKBOX_PORT,
@@ -89,6 +89,8 @@ export class Observability extends pulumi.ComponentResource {
     const net = (alias: string) => [{ name: args.network, aliases: [alias] }];
     // Fixed names and host ports: the old container goes before its replacement starts.
     const childOpts = { parent: this, deleteBeforeReplace: true };
+    // Health checks use SIDE_TIMING (wgetHealthcheck's default): these containers start beside NATS and
+    // only the validation job at the end of `up` waits for them, so they are usually off its critical path.
     const container = (role: string, a: Omit<docker.ContainerArgs, "labels" | "name" | "networksAdvanced">) =>
       new docker.Container(
         `${name}-${role}`,
@@ -202,10 +204,7 @@ export class Observability extends pulumi.ComponentResource {
             "-c",
             "exec 3<>/dev/tcp/127.0.0.1/9080 && printf 'GET /ready HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '",
           ],
-          interval: "3s",
-          timeout: "5s",
-          retries: 10,
-          startPeriod: "30s",
+          ...SIDE_TIMING,
         },
       });
       this.all.push(this.loki, this.promtail);
