@@ -1,6 +1,8 @@
 // npm run chaos -- <suite|experiment...> [--stack <name> | --outputs <file.json>] [--report-dir <dir>]
+//   [--tenant-tokens t:k,…]
 // Runs the experiments against a stack's outputs and writes reports/chaos/<timestamp>/. Exit code 1 when
-// any experiment fails (gates, preconditions or rollbacks), 2 on bad usage.
+// any experiment fails (gates, preconditions or rollbacks), 2 on bad usage. The load generator's tenant
+// ("chaos") sends its bearer token from --tenant-tokens, else from the stack's secret tenantTokens output.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -9,6 +11,7 @@ import { EXPERIMENTS, select, SUITES } from "./experiments";
 import { runSuite } from "./suite";
 
 const USAGE = `usage: npm run chaos -- <suite|experiment...> [--stack <name> | --outputs <file.json>] [--report-dir <dir>]
+       [--tenant-tokens t:k,…]  (default: the stack's tenantTokens output)
 suites: ${Object.entries(SUITES)
   .map(([k, v]) => `${k} (${v.length})`)
   .join(", ")}
@@ -19,6 +22,22 @@ export interface CliArgs {
   stack?: string;
   outputsFile?: string;
   reportDir?: string;
+  /** Bearer tokens per tenant; win over the stack's tenantTokens output. */
+  tenantTokens?: Record<string, string>;
+}
+
+function parseTokens(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  s.split(",")
+    .filter(Boolean)
+    .forEach((pair, n) => {
+      const i = pair.indexOf(":");
+      // Never echo the entry: it holds a token.
+      if (i <= 0 || i === pair.length - 1)
+        throw new Error(`--tenant-tokens entries must be tenant:token; entry ${n + 1} is not`);
+      out[pair.slice(0, i)] = pair.slice(i + 1);
+    });
+  return out;
 }
 
 export function parseArgs(argv: string[]): CliArgs {
@@ -33,6 +52,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (v === "--stack") a.stack = value();
     else if (v === "--outputs") a.outputsFile = value();
     else if (v === "--report-dir") a.reportDir = value();
+    else if (v === "--tenant-tokens") a.tenantTokens = parseTokens(value());
     else if (v.startsWith("--")) throw new Error(`unknown option ${v}`);
     else a.words.push(v);
   }
@@ -75,6 +95,7 @@ async function main(): Promise<number> {
     args = parseArgs(process.argv.slice(2));
     select(args.words); // unknown names fail here, before any stack is touched
     outputs = loadOutputs(args);
+    if (args.tenantTokens) outputs.tenantTokens = args.tenantTokens;
   } catch (e) {
     process.stderr.write(`chaos: ${(e as Error).message}\n${USAGE}\n`);
     return 2;

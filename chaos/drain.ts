@@ -6,13 +6,25 @@ import type { DurableAttempt, FinalRead } from "./ledger";
 export interface DrainOptions {
   gatewayUrl: string;
   tenant?: string;
+  /** The tenant's bearer token when the gateway requires one. */
+  token?: string;
   timeLimitMs: number;
   concurrency?: number;
 }
 
-async function readOne(url: string, tenant: string): Promise<FinalRead> {
+async function readOne(url: string, tenant: string, token?: string): Promise<FinalRead> {
   try {
-    const res = await fetch(url, { headers: { "x-tenant-id": tenant }, signal: AbortSignal.timeout(5000) });
+    const headers: Record<string, string> = { "x-tenant-id": tenant };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+    // The drain reads as fast as it can; a per-tenant rate limit answers 429 with Retry-After: wait as
+    // told and read again (a few times), instead of recording the id as unreadable.
+    for (let i = 0; res.status === 429 && i < 5; i++) {
+      await res.body?.cancel();
+      const wait = Math.min(5, Math.max(0.1, Number(res.headers.get("retry-after")) || 1));
+      await new Promise((r) => setTimeout(r, wait * 1000));
+      res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+    }
     const text = await res.text();
     if (res.status === 200) {
       let deliveries: number | undefined;
@@ -55,7 +67,7 @@ export async function drain(
   const acked = new Set(attempts.filter((a) => a.outcome === "ok").map((a) => a.messageId));
   const all = [...new Set(attempts.map((a) => a.messageId))];
   const read = (id: string) =>
-    readOne(`${o.gatewayUrl}/api/v1/routes/decide/${encodeURIComponent(id)}`, tenant);
+    readOne(`${o.gatewayUrl}/api/v1/routes/decide/${encodeURIComponent(id)}`, tenant, o.token);
   let caughtUp = false;
   for (;;) {
     const open = all.filter((id) => finals.get(id)?.state !== "decided");

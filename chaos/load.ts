@@ -11,6 +11,8 @@ export interface LoadOptions {
   syncRps: number;
   durableRps: number;
   tenant?: string;
+  /** The tenant's bearer token when the gateway requires one (the stack's tenantTokens output). */
+  token?: string;
   timeoutMs?: number;
 }
 
@@ -105,7 +107,11 @@ export function startLoad(o: LoadOptions): RunningLoad {
       request: (i) => ({
         path: path === "durable" ? "/api/v1/messages" : "/api/v1/routes/decide",
         method: "POST",
-        headers: { "content-type": "application/json", "x-tenant-id": tenant },
+        headers: {
+          "content-type": "application/json",
+          "x-tenant-id": tenant,
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+        },
         body: body(o.runId, path, i, tenant),
         tag: path === "durable" ? messageIdFor(o.runId, i) : undefined,
       }),

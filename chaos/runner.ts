@@ -23,6 +23,9 @@ import {
 import { Action, checkPreconditions, Experiment, faultEndIndex, Step } from "./model";
 import { rolesOf, startObserver } from "./observe";
 
+/** The tenant of the experiments' load and drain. */
+export const CHAOS_TENANT = "chaos";
+
 export interface RunOptions {
   outputs: StackOutputs;
   driver: ChaosDriver;
@@ -119,8 +122,12 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
   j.stateBefore = await snapshot(o.outputs, o.driver);
   const runId = `${e.name}-${crypto.randomBytes(4).toString("hex")}`;
   const observer = startObserver(o.outputs, o.driver);
+  // The load's tenant ("chaos") sends its bearer token when the stack requires tenant tokens.
+  const token = o.outputs.tenantTokens?.[CHAOS_TENANT];
   const load = startLoad({
     gatewayUrl: o.outputs.gatewayUrl,
+    tenant: CHAOS_TENANT,
+    token,
     runId,
     syncRps: e.load.syncRps,
     durableRps: e.load.durableRps,
@@ -202,6 +209,8 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
   }));
   const dr = await drain(attempts, {
     gatewayUrl: o.outputs.gatewayUrl,
+    tenant: CHAOS_TENANT,
+    token,
     timeLimitMs: o.drainTimeLimitMs ?? 60000,
   });
   j.drain = { ms: dr.ms, caughtUp: dr.caughtUp };

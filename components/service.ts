@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import type { ImageSource, Limits } from "../stacks/config";
+import { renderTenantTokens, type ImageSource, type Limits } from "../stacks/config";
 import { bashHealthcheck, HealthProbe, labels, limitArgs, nodeHealthcheck } from "./common";
 
 export type ServiceKind = "gateway" | "router";
@@ -21,6 +21,10 @@ export interface ServiceEnvOptions {
   natsUser: string;
   /** Gateway: how long to wait for the router. */
   requestTimeoutMs?: number;
+  /** Gateway: per-tenant rate limit, requests/s (GATEWAY_RATE_LIMIT_RPS); 0 or unset = off. */
+  rateLimitRps?: number;
+  /** Gateway: per-tenant burst (GATEWAY_RATE_LIMIT_BURST); 0 or unset = the gateway's default, ceil(rps). */
+  rateLimitBurst?: number;
   /** Router: accept fault-injection control messages (tests only). */
   faultsEnabled?: boolean;
   /** Router: JetStream replicas of the intake stream it creates (ROUTER_JETSTREAM_REPLICAS). */
@@ -35,6 +39,11 @@ export function serviceEnv(o: ServiceEnvOptions): string[] {
   if (o.kind === "gateway") {
     env.push(`GATEWAY_PORT=${SERVICE_PORTS.gateway}`);
     env.push(`ROUTER_REQUEST_TIMEOUT_MS=${o.requestTimeoutMs ?? 5000}`);
+    // Only when on: a stack without limits keeps the environment (and its containers) it had.
+    if (o.rateLimitRps) {
+      env.push(`GATEWAY_RATE_LIMIT_RPS=${o.rateLimitRps}`);
+      if (o.rateLimitBurst) env.push(`GATEWAY_RATE_LIMIT_BURST=${o.rateLimitBurst}`);
+    }
   } else {
     env.push(`ROUTER_METRICS_PORT=${SERVICE_PORTS.router}`);
     env.push(`ROUTER_FAULTS_ENABLED=${o.faultsEnabled ? "true" : "false"}`);
@@ -64,7 +73,14 @@ export interface BeamlineServiceArgs {
   natsUser: string;
   /** Secret; appended to the env as NATS_PASSWORD. */
   natsPassword: pulumi.Input<string>;
+  /**
+   * Gateway: tenant → bearer token, a secret; becomes GATEWAY_TENANT_TOKENS inside the secret env list.
+   * Unset: no authentication.
+   */
+  tenantTokens?: pulumi.Input<Record<string, string>>;
   requestTimeoutMs?: number;
+  rateLimitRps?: number;
+  rateLimitBurst?: number;
   faultsEnabled?: boolean;
   streamReplicas?: number;
   extraEnv?: string[];
@@ -83,6 +99,12 @@ export interface BeamlineServiceArgs {
   restart?: string;
   /** Build the image on `pulumi preview` too. Default false (previews stay fast). */
   buildOnPreview?: boolean;
+  /**
+   * Resources the containers are created after (health-gated NATS, the router). Only the containers
+   * wait: the image is built or pulled meanwhile. (`dependsOn` in the component's options would hold
+   * back the image too: the component registers only once those resources exist, its children after it.)
+   */
+  startAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class BeamlineService extends pulumi.ComponentResource {
@@ -136,13 +158,24 @@ export class BeamlineService extends pulumi.ComponentResource {
       natsUrl: args.natsUrl,
       natsUser: args.natsUser,
       requestTimeoutMs: args.requestTimeoutMs,
+      rateLimitRps: args.rateLimitRps,
+      rateLimitBurst: args.rateLimitBurst,
       faultsEnabled: args.faultsEnabled,
       streamReplicas: args.streamReplicas,
       extra: args.extraEnv,
     });
-    // NATS_PASSWORD goes first so an explicit extra env entry can still override anything else.
+    // The secrets (NATS_PASSWORD, the gateway's GATEWAY_TENANT_TOKENS) go first so an explicit extra env
+    // entry can still override anything else; the whole list is a secret.
     const env = pulumi.secret(
-      pulumi.output(args.natsPassword).apply((p) => [`NATS_PASSWORD=${p}`, ...plainEnv]),
+      pulumi
+        .all([args.natsPassword, args.kind === "gateway" ? args.tenantTokens : undefined])
+        .apply(([p, tokens]) => [
+          `NATS_PASSWORD=${p}`,
+          ...(tokens && Object.keys(tokens).length > 0
+            ? [`GATEWAY_TENANT_TOKENS=${renderTenantTokens(tokens)}`]
+            : []),
+          ...plainEnv,
+        ]),
     );
 
     const healthPath = args.healthPath ?? "/health";
@@ -176,7 +209,7 @@ export class BeamlineService extends pulumi.ComponentResource {
             ],
           },
           // Fixed names and host ports: remove the old container before its replacement starts.
-          { parent: this, deleteBeforeReplace: true },
+          { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter },
         ),
     );
     this.containerNames = pulumi.all(this.containers.map((c) => c.name));

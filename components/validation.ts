@@ -10,14 +10,16 @@ import type { Limits } from "../stacks/config";
 export const VALIDATION_SCRIPT_PATH = "/opt/proving-ground/validate.js";
 
 /**
- * The smoke-test script (plain Node 20, no dependencies). Reads GATEWAY_URL, TENANT and DEADLINE_MS from
- * the environment. Deterministic text; the request ids are made unique at run time.
+ * The smoke-test script (plain Node 20, no dependencies). Reads GATEWAY_URL, TENANT, DEADLINE_MS and,
+ * when the gateway requires tenant tokens, TENANT_TOKEN (sent as `Authorization: Bearer`, never logged)
+ * from the environment. Deterministic text; the request ids are made unique at run time.
  */
 export function renderValidationScript(): string {
   return `"use strict";
 // Smoke test rendered by components/validation.ts: decide + durable intake through the gateway.
 const base = process.env.GATEWAY_URL;
 const tenant = process.env.TENANT;
+const auth = process.env.TENANT_TOKEN ? { authorization: "Bearer " + process.env.TENANT_TOKEN } : {};
 const deadline = Date.now() + Number(process.env.DEADLINE_MS || 30000);
 const run = Date.now().toString(36) + "-" + process.pid;
 const log = (step, ok, detail) => console.log(JSON.stringify({ step, ok, ...detail }));
@@ -25,7 +27,7 @@ const body = (id) => ({ version: "1", tenant_id: tenant, request_id: id, task: {
 async function call(method, path, payload) {
   const res = await fetch(base + path, {
     method,
-    headers: { "content-type": "application/json", "x-tenant-id": tenant },
+    headers: { "content-type": "application/json", "x-tenant-id": tenant, ...auth },
     body: payload === undefined ? undefined : JSON.stringify(payload),
     signal: AbortSignal.timeout(10000),
   });
@@ -101,6 +103,8 @@ export interface ValidationJobArgs {
   gatewayUrl?: string;
   /** Tenant the smoke requests use. Default "tenant-a". */
   tenant?: string;
+  /** The tenant's bearer token when the gateway requires one; a secret, passed in a secret env list. */
+  token?: pulumi.Input<string>;
   /** Overall deadline for the smoke test. Default 60000 ms. */
   deadlineMs?: number;
   /** Values (e.g. image digests) whose change re-runs the job on the next `up`. */
@@ -118,17 +122,21 @@ export class ValidationJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: ValidationJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proving-ground:components:ValidationJob", name, {}, opts);
+    const env = [
+      `GATEWAY_URL=${args.gatewayUrl ?? "http://gateway:8080"}`,
+      `TENANT=${args.tenant ?? "tenant-a"}`,
+      `DEADLINE_MS=${args.deadlineMs ?? 60000}`,
+    ];
     this.container = new docker.Container(
       `${name}-job`,
       {
         name: `${args.namePrefix}-validation`,
         image: args.image,
         command: ["node", VALIDATION_SCRIPT_PATH],
-        envs: [
-          `GATEWAY_URL=${args.gatewayUrl ?? "http://gateway:8080"}`,
-          `TENANT=${args.tenant ?? "tenant-a"}`,
-          `DEADLINE_MS=${args.deadlineMs ?? 60000}`,
-        ],
+        envs:
+          args.token === undefined
+            ? env
+            : pulumi.secret(pulumi.output(args.token).apply((t) => [...env, `TENANT_TOKEN=${t}`])),
         uploads: [{ file: VALIDATION_SCRIPT_PATH, content: renderValidationScript() }],
         networksAdvanced: [{ name: args.network, aliases: ["validation"] }],
         // The gateway image declares a HEALTHCHECK; a one-shot job has nothing to probe. Docker merges the

@@ -36,7 +36,8 @@ E2E:
 
 tenants:
   --tenants a,b,…           tenants to use (load rotates over them)
-  --tenant-tokens t:k,…     bearer tokens when the gateway requires them (or env BEAMLINE_TENANT_TOKENS)
+  --tenant-tokens t:k,…     bearer tokens when the gateway requires them (or env BEAMLINE_TENANT_TOKENS;
+                            default: the stack's secret tenantTokens output, when it has one)
 
 report:
   --report-dir <dir>        where reports go (default reports)

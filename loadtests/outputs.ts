@@ -38,6 +38,16 @@ export function validateOutputs(raw: unknown, source: string): StackOutputs {
     else if (kind === "object" && (typeof v !== "object" || v === null || Array.isArray(v)))
       problems.push(`"${key}" must be an object`);
   }
+  if (
+    o.tenantTokens !== undefined &&
+    (typeof o.tenantTokens !== "object" ||
+      o.tenantTokens === null ||
+      Array.isArray(o.tenantTokens) ||
+      !Object.values(o.tenantTokens).every((t) => typeof t === "string" && t.length > 0))
+  ) {
+    // Never echo the value: it holds bearer tokens.
+    problems.push(`"tenantTokens" must be an object of tenant → token strings`);
+  }
   if (typeof o.gatewayUrl === "string" && !/^https?:\/\/[^/\s]+\/?$/.test(o.gatewayUrl)) {
     problems.push(
       `"gatewayUrl" must be an http(s) origin like http://127.0.0.1:8080, got ${JSON.stringify(o.gatewayUrl)}`,

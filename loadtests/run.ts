@@ -30,7 +30,15 @@ export interface ValidationOutcome {
   dir: string;
 }
 
-export async function runValidation(req: ValidationRequest): Promise<ValidationOutcome> {
+export async function runValidation(request: ValidationRequest): Promise<ValidationOutcome> {
+  // A stack that requires tenant tokens exports them (the secret `tenantTokens` output): the checks and
+  // profiles use them unless the caller gave tokens explicitly (--tenant-tokens).
+  const tokens = request.outputs.tenantTokens;
+  const req: ValidationRequest = {
+    ...request,
+    e2e: { ...request.e2e, tenantTokens: request.e2e.tenantTokens ?? tokens },
+    load: { ...request.load, tenantTokens: request.load.tenantTokens ?? tokens },
+  };
   const log = req.log ?? (() => undefined);
   const started = new Date();
   const id = runId(started);

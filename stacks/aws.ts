@@ -430,6 +430,9 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
         streamReplicas: config.nats.streamReplicas,
         extraEnv: config[kind].env,
         requestTimeoutMs: config.gateway.requestTimeoutMs,
+        tenantTokens: opts.tenantTokens,
+        rateLimitRps: config.gateway.rateLimitRps,
+        rateLimitBurst: config.gateway.rateLimitBurst,
         faultsEnabled: config.router.faultsEnabled,
         // Published on all interfaces of the host; the security groups decide who may connect.
         publish: { bindAddress: "0.0.0.0", hostPort: SERVICE_PORTS[kind] },
@@ -480,6 +483,8 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
           ).imageId,
           gatewayUrl: `http://${gatewayHosts[0].alias}:${SERVICE_PORTS.gateway}`,
           tenant: config.validation.tenant,
+          token:
+            opts.tenantTokens && pulumi.secret(opts.tenantTokens.apply((t) => t[config.validation.tenant])),
           dependsOn: [
             ...natsCluster.containers,
             ...routers.flatMap((r) => r.containers),
@@ -559,6 +564,7 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
     natsHostUrls: ips(natsHosts).apply((a) => a.map((ip) => `nats://${ip}:${NATS_CLIENT_PORT}`)),
     natsUser: config.nats.user,
     natsPassword: password,
+    tenantTokens: opts.tenantTokens && pulumi.secret(opts.tenantTokens),
     natsMonitorUrls: ips(natsHosts).apply((a) => a.map((ip) => `http://${ip}:${NATS_MONITOR_PORT}`)),
     prometheusUrl: obs.prometheusUrl,
     alertmanagerUrl: obs.alertmanagerUrl,

@@ -1,7 +1,8 @@
 // Stack configuration shared by every target: read once, validated in one pass, typed afterwards.
 // `parseConfig` is pure (raw strings in, typed config or a ConfigError naming every bad key out), so it
 // is unit-tested directly; `readConfig` only gathers the raw strings from Pulumi and keeps the NATS
-// password a secret Output. Validation reuses services/common's EnvReader: config keys are just names.
+// password and the gateway's tenant tokens secret Outputs. Validation reuses services/common's EnvReader:
+// config keys are just names.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, EnvReader } from "../services/common/env";
 import { CLOUD_CONFIG_KEYS } from "./cloud-keys";
@@ -46,7 +47,19 @@ export interface StackConfig {
     /** JetStream stream replicas the services create (1, or 3 on a 3-node cluster). */
     streamReplicas: number;
   };
-  gateway: ServiceSettings & { hostPort: number; requestTimeoutMs: number };
+  gateway: ServiceSettings & {
+    hostPort: number;
+    requestTimeoutMs: number;
+    /** Per-tenant token bucket (GATEWAY_RATE_LIMIT_RPS); 0 = off. */
+    rateLimitRps: number;
+    /** Bucket size (GATEWAY_RATE_LIMIT_BURST); 0 = the gateway's default, ceil(rps). */
+    rateLimitBurst: number;
+    /**
+     * Tenants that have a bearer token in `gatewayTenantTokens` (names only: the tokens themselves stay
+     * a secret Output, see LoadedConfig); empty = the gateway runs without authentication.
+     */
+    tokenTenants: string[];
+  };
   router: ServiceSettings & { faultsEnabled: boolean };
   observability: {
     scrapeIntervalSeconds: number;
@@ -86,6 +99,9 @@ export const CONFIG_KEYS = [
   "routerEnv",
   "gatewayHostPort",
   "gatewayRequestTimeoutMs",
+  "gatewayTenantTokens",
+  "gatewayRateLimitRps",
+  "gatewayRateLimitBurst",
   "routerFaultsEnabled",
   "prometheusImage",
   "prometheusHostPort",
@@ -163,6 +179,47 @@ export function isPinnedImage(ref: string): boolean {
 
 // Docker refuses memory limits below 6 MiB; the services need far more, but that is the hard floor.
 const MIN_MEMORY_BYTES = 6 * 1024 ** 2;
+
+/**
+ * Parses `gatewayTenantTokens` ("tenant:token,tenant:token", the format of the gateway's
+ * GATEWAY_TENANT_TOKENS). Problems name the key and the entry's position, never a token.
+ */
+export function parseTenantTokens(value: string): { tokens: Record<string, string>; problems: string[] } {
+  const tokens: Record<string, string> = {};
+  const problems: string[] = [];
+  const k = `${PROJECT}:gatewayTenantTokens`;
+  const entries = value
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) problems.push(`${k} must list at least one tenant:token pair when it is set`);
+  entries.forEach((entry, i) => {
+    const colon = entry.indexOf(":");
+    const tenant = colon > 0 ? entry.slice(0, colon).trim() : "";
+    const token = colon > 0 ? entry.slice(colon + 1).trim() : "";
+    if (!tenant || !token) {
+      problems.push(`${k} must be a comma-separated list of tenant:token pairs; entry ${i + 1} is not`);
+    } else if (!/^[^\s\p{Cc}]{1,256}$/u.test(tenant)) {
+      problems.push(`${k}: entry ${i + 1} has a tenant id with whitespace or over 256 characters`);
+    } else if (/\s/.test(token) || token.length < 16) {
+      problems.push(
+        `${k}: the token of tenant ${JSON.stringify(tenant)} must be at least 16 characters without whitespace`,
+      );
+    } else if (tenant in tokens) {
+      problems.push(`${k} lists tenant ${JSON.stringify(tenant)} twice`);
+    } else {
+      tokens[tenant] = token;
+    }
+  });
+  return { tokens, problems };
+}
+
+/** The tokens as the gateway reads them (GATEWAY_TENANT_TOKENS). */
+export function renderTenantTokens(tokens: Record<string, string>): string {
+  return Object.entries(tokens)
+    .map(([t, k]) => `${t}:${k}`)
+    .join(",");
+}
 
 /** Raw config as Pulumi hands it over: full keys ("proving-ground:natsReplicas") to strings. */
 export type RawConfig = Record<string, string | undefined>;
@@ -263,7 +320,23 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     env: envList("gatewayEnv"),
     hostPort: port("gatewayHostPort", 8080),
     requestTimeoutMs: r.int(key("gatewayRequestTimeoutMs"), 5000, { min: 1, max: 600000 }),
+    rateLimitRps: r.int(key("gatewayRateLimitRps"), 0, { min: 0, max: 10_000_000 }),
+    rateLimitBurst: r.int(key("gatewayRateLimitBurst"), 0, { min: 0, max: 10_000_000 }),
+    tokenTenants: [] as string[],
   };
+  if (gateway.rateLimitBurst > 0 && gateway.rateLimitRps === 0) {
+    r.problem(
+      `${key("gatewayRateLimitBurst")} is ${gateway.rateLimitBurst} but ${key("gatewayRateLimitRps")} is 0 (rate limiting off); set the rate too`,
+    );
+  }
+  // The tokens are validated here (problems never quote a token) but only the tenant names leave the
+  // parser: readConfig hands the value on as a secret Output.
+  const tokensRaw = raw[key("gatewayTenantTokens")];
+  if (tokensRaw !== undefined) {
+    const parsed = parseTenantTokens(tokensRaw);
+    parsed.problems.forEach((p) => r.problem(p));
+    gateway.tokenTenants = Object.keys(parsed.tokens);
+  }
   const router = {
     image: serviceImage("routerImage", "router"),
     replicas: r.int(key("routerReplicas"), 1, { min: 1, max: 16 }),
@@ -334,6 +407,16 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
   }
 
   const validationTenant = r.string(key("validationTenant"), "tenant-a");
+  const validationEnabled = r.bool(key("validationEnabled"), true);
+  if (
+    validationEnabled &&
+    gateway.tokenTenants.length > 0 &&
+    !gateway.tokenTenants.includes(validationTenant)
+  ) {
+    r.problem(
+      `${key("validationTenant")} ${JSON.stringify(validationTenant)} has no token in ${key("gatewayTenantTokens")}: the smoke test would be refused with 401`,
+    );
+  }
   const config: StackConfig = {
     target,
     stack,
@@ -349,16 +432,21 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     gateway,
     router,
     observability,
-    validation: { enabled: r.bool(key("validationEnabled"), true), tenant: validationTenant },
+    validation: { enabled: validationEnabled, tenant: validationTenant },
   };
   r.done();
   return config;
 }
 
-/** The stack's config read from Pulumi, plus the NATS password as a secret (absent: generated). */
+/**
+ * The stack's config read from Pulumi, plus the secrets as secret Outputs: the NATS password (absent:
+ * generated) and the gateway's tenant tokens (absent: no authentication).
+ */
 export interface LoadedConfig {
   config: StackConfig;
   natsPassword?: pulumi.Output<string>;
+  /** tenant → bearer token (`gatewayTenantTokens`), a secret. */
+  tenantTokens?: pulumi.Output<Record<string, string>>;
 }
 
 /** Reads the project's config from the Pulumi runtime; throws ConfigError naming every bad key. */
@@ -369,8 +457,11 @@ export function readConfig(): LoadedConfig {
     if (k !== key("natsPassword")) raw[k] = v;
   }
   const config = parseConfig(raw, pulumi.getStack());
-  const natsPassword = new pulumi.Config(PROJECT).getSecret("natsPassword");
-  return { config, natsPassword };
+  const cfg = new pulumi.Config(PROJECT);
+  const natsPassword = cfg.getSecret("natsPassword");
+  // Validated above from the plain value (problems never quote a token); used only as a secret Output.
+  const tenantTokens = cfg.getSecret("gatewayTenantTokens")?.apply((v) => parseTenantTokens(v).tokens);
+  return { config, natsPassword, tenantTokens: tenantTokens && pulumi.secret(tenantTokens) };
 }
 
 export { ConfigError };

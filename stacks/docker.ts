@@ -55,9 +55,15 @@ export interface DockerStackOptions {
   config: StackConfig;
   /** Secret NATS password from config; generated (random.RandomPassword) when absent. */
   natsPassword?: pulumi.Output<string>;
+  /** Secret tenant → bearer token map from config (`gatewayTenantTokens`); absent: no authentication. */
+  tenantTokens?: pulumi.Output<Record<string, string>>;
 }
 
-export function buildDockerStack({ config, natsPassword }: DockerStackOptions): StackOutputValues {
+export function buildDockerStack({
+  config,
+  natsPassword,
+  tenantTokens,
+}: DockerStackOptions): StackOutputValues {
   const { stack } = config;
   const prefix = objectPrefix(stack);
 
@@ -95,33 +101,35 @@ export function buildDockerStack({ config, natsPassword }: DockerStackOptions): 
 
   // Services start after NATS is healthy. The router goes first: it creates the intake stream with the
   // configured replicas (the gateway would create it with one), and a healthy gateway then has a router.
-  const router = new BeamlineService(
-    "router",
-    {
-      ...common,
-      kind: "router",
-      image: config.router.image,
-      replicas: config.router.replicas,
-      limits: config.router.limits,
-      faultsEnabled: config.router.faultsEnabled,
-      extraEnv: config.router.env,
-    },
-    { dependsOn: nats.containers },
-  );
-  const gateway = new BeamlineService(
-    "gateway",
-    {
-      ...common,
-      kind: "gateway",
-      image: config.gateway.image,
-      replicas: config.gateway.replicas,
-      limits: config.gateway.limits,
-      requestTimeoutMs: config.gateway.requestTimeoutMs,
-      extraEnv: config.gateway.env,
-      publish: { bindAddress: config.bindAddress, hostPort: config.gateway.hostPort },
-    },
-    { dependsOn: [...nats.containers, ...router.containers] },
-  );
+  // The router's health is its liveness (/health): it has set the stream up ~0.1 s after it listens when
+  // NATS runs, and the gateway container is created ~2 s after the router's start (GATE_TIMING). A new
+  // 3-node cluster may still be electing its JetStream leader then; both services wait for it and retry,
+  // so there the order is a head start, not a guarantee.
+  // Only the containers wait (startAfter): both images are built or pulled while NATS starts.
+  const router = new BeamlineService("router", {
+    ...common,
+    kind: "router",
+    image: config.router.image,
+    replicas: config.router.replicas,
+    limits: config.router.limits,
+    faultsEnabled: config.router.faultsEnabled,
+    extraEnv: config.router.env,
+    startAfter: nats.containers,
+  });
+  const gateway = new BeamlineService("gateway", {
+    ...common,
+    kind: "gateway",
+    image: config.gateway.image,
+    replicas: config.gateway.replicas,
+    limits: config.gateway.limits,
+    requestTimeoutMs: config.gateway.requestTimeoutMs,
+    tenantTokens,
+    rateLimitRps: config.gateway.rateLimitRps,
+    rateLimitBurst: config.gateway.rateLimitBurst,
+    extraEnv: config.gateway.env,
+    publish: { bindAddress: config.bindAddress, hostPort: config.gateway.hostPort },
+    startAfter: [...nats.containers, ...router.containers],
+  });
 
   const o = config.observability;
   const obs = new Observability("observability", {
@@ -152,6 +160,7 @@ export function buildDockerStack({ config, natsPassword }: DockerStackOptions): 
         image: gateway.imageRef,
         gatewayUrl: `http://gateway:${SERVICE_PORTS.gateway}`,
         tenant: config.validation.tenant,
+        token: tenantTokens && pulumi.secret(tenantTokens.apply((t) => t[config.validation.tenant])),
         triggers: [gateway.imageDigest, router.imageDigest, natsUrl],
         dependsOn: [...nats.containers, ...router.containers, ...gateway.containers, ...obs.all],
       })
@@ -179,6 +188,7 @@ export function buildDockerStack({ config, natsPassword }: DockerStackOptions): 
     natsHostUrls: natsIps.apply((ips) => ips.map((ip) => `nats://${ip}:${NATS_CLIENT_PORT}`)),
     natsUser: config.nats.user,
     natsPassword: password,
+    tenantTokens: tenantTokens && pulumi.secret(tenantTokens),
     natsMonitorUrls: natsIps.apply((ips) => ips.map((ip) => `http://${ip}:${NATS_MONITOR_PORT}`)),
     prometheusUrl: obs.prometheusUrl,
     alertmanagerUrl: obs.alertmanagerUrl,

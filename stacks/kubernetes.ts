@@ -36,7 +36,7 @@ import {
   renderRuleFiles,
 } from "../monitoring";
 import { parseKubernetesSettings, type KubernetesSettings } from "./cloud-config";
-import { parseMemory, type Limits, type LoadedConfig, type StackConfig } from "./config";
+import { parseMemory, renderTenantTokens, type Limits, type LoadedConfig, type StackConfig } from "./config";
 import type { StackOutputValues } from "./docker";
 import type { ChaosTarget, Role, StackOutputs } from "./outputs";
 
@@ -158,7 +158,14 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
     {
       metadata: meta("nats-credentials", "nats"),
       type: "Opaque",
-      stringData: { NATS_USER: config.nats.user, NATS_PASSWORD: password },
+      stringData: {
+        NATS_USER: config.nats.user,
+        NATS_PASSWORD: password,
+        // The gateway's tenant tokens (gatewayTenantTokens) ride in the same Secret when configured.
+        ...(opts.tenantTokens
+          ? { GATEWAY_TENANT_TOKENS: pulumi.secret(opts.tenantTokens.apply(renderTenantTokens)) }
+          : {}),
+      },
     },
     { ...res(), additionalSecretOutputs: ["stringData", "data"] },
   );
@@ -305,6 +312,8 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
       natsUrl,
       natsUser: config.nats.user,
       requestTimeoutMs: config.gateway.requestTimeoutMs,
+      rateLimitRps: config.gateway.rateLimitRps,
+      rateLimitBurst: config.gateway.rateLimitBurst,
       faultsEnabled: config.router.faultsEnabled,
       streamReplicas: config.nats.streamReplicas,
       extra: s.env,
@@ -328,7 +337,13 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
                   name: kind,
                   image,
                   ports: [{ name: portName, containerPort: port }],
-                  env: [secretEnv("NATS_PASSWORD", "NATS_PASSWORD"), ...env],
+                  env: [
+                    secretEnv("NATS_PASSWORD", "NATS_PASSWORD"),
+                    ...(kind === "gateway" && opts.tenantTokens
+                      ? [secretEnv("GATEWAY_TENANT_TOKENS", "GATEWAY_TENANT_TOKENS")]
+                      : []),
+                    ...env,
+                  ],
                   resources: resources(s.limits),
                   securityContext: SECURE,
                   livenessProbe: {
@@ -640,6 +655,7 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
     natsHostUrls: nodes.map((n) => `nats://${dns(n)}:${NATS_CLIENT_PORT}`),
     natsUser: config.nats.user,
     natsPassword: password,
+    tenantTokens: opts.tenantTokens && pulumi.secret(opts.tenantTokens),
     natsMonitorUrls: nodes.map((n) => `http://${dns(n)}:${NATS_MONITOR_PORT}`),
     prometheusUrl,
     alertmanagerUrl,

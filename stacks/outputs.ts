@@ -34,6 +34,11 @@ export interface StackOutputs {
   natsHostUrls: string[];
   natsUser: string;
   natsPassword: string;
+  /**
+   * Gateway bearer tokens per tenant (secret; only when `gatewayTenantTokens` is configured). Validation
+   * and chaos tooling send `Authorization: Bearer <token>` with them.
+   */
+  tenantTokens?: Record<string, string>;
   /** NATS monitoring (HTTP) endpoints reachable from the host. */
   natsMonitorUrls: string[];
   prometheusUrl?: string;
@@ -55,6 +60,7 @@ export const STACK_OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
   natsHostUrls: true,
   natsUser: true,
   natsPassword: true,
+  tenantTokens: true,
   natsMonitorUrls: true,
   prometheusUrl: true,
   alertmanagerUrl: true,

@@ -154,6 +154,44 @@ export const errorChecks: Check[] = [
     },
   },
   {
+    id: "errors.gateway.foreign-token",
+    group: "errors",
+    title:
+      "another tenant's valid token → 401 unauthorized (a token is bound to its tenant); ignored when open",
+    async run(ctx) {
+      const t = ctx.tenant(0);
+      const other = ctx.tenants.find((x) => x !== t && ctx.opts.tenantTokens?.[x]);
+      const foreign = other ? ctx.opts.tenantTokens![other] : "token-of-another-tenant";
+      const r = await ctx.http({
+        path: DECIDE,
+        json: ctx.body(t),
+        headers: { "x-tenant-id": t, authorization: `Bearer ${foreign}` },
+      });
+      if (!ctx.opts.tenantTokens?.[t] || !other) {
+        if (r.status === 401) {
+          throw new MissingCapability(
+            "the gateway requires tenant tokens but tokens for two tenants were not given (pass --tenant-tokens)",
+          );
+        }
+        expect(
+          r.status === 200,
+          "open mode: a request with any bearer token is decided",
+          `${r.status} ${r.text}`,
+        );
+        ctx.note(
+          "open mode verified: no tenant tokens configured, so cross-tenant tokens were not exercised",
+        );
+        return;
+      }
+      // The contract answers a token that is wrong for the tenant with 401 (it has no 403 for the gateway).
+      expectEnvelope(r, 401, "unauthorized");
+      expect(r.json.context?.tenant_id === t, "context names the tenant that was refused", r.json.context);
+      expect(!r.text.includes(foreign), "the answer does not echo the token", r.json.error);
+      const own = await ctx.decide(other);
+      expect(own.status === 200, "the token still works for its own tenant", own.text);
+    },
+  },
+  {
     id: "errors.gateway.rate-limit",
     group: "errors",
     title: "a tenant over its rate limit → 429 with Retry-After and X-RateLimit-*; other tenants unaffected",

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import http from "node:http";
+import { drain } from "../../chaos/drain";
 import { DurableAttempt, FinalRead, reconcile } from "../../chaos/ledger";
 
 const a = (
@@ -85,5 +87,46 @@ describe("chaos ledger (reconcile)", () => {
     assert.match(r.duplicated[0].cause, /outside the JetStream duplicate window/);
     assert.match(r.duplicated[1].cause, /collision/);
     assert.match(r.duplicated[2].cause, /3 deliveries/);
+  });
+});
+
+describe("chaos drain", () => {
+  it("sends the tenant's bearer token and waits out a 429 (rate limit) instead of giving up on the id", async function () {
+    this.timeout(20000);
+    const seen: { auth?: string; tenant?: string }[] = [];
+    const limited = new Set<string>();
+    const srv = http.createServer((req, res) => {
+      seen.push({ auth: req.headers.authorization, tenant: req.headers["x-tenant-id"] as string });
+      const id = decodeURIComponent(req.url!.split("/").pop()!);
+      if (!limited.has(id)) {
+        limited.add(id);
+        res.writeHead(429, { "retry-after": "1", "content-type": "application/json" });
+        res.end('{"ok":false,"error":{"code":"rate_limit_exceeded"}}');
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true,"decision":{}}');
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+      const attempts = ["m1", "m2", "m3"].map((id) => a(id, "ok", { streamSeq: 1 }));
+      const r = await drain(attempts, {
+        gatewayUrl: url,
+        tenant: "chaos",
+        token: "tok-chaos",
+        timeLimitMs: 10000,
+      });
+      assert.equal(r.caughtUp, true);
+      assert.deepEqual(
+        [...r.finals.values()].map((f) => f.state),
+        ["decided", "decided", "decided"],
+      );
+      assert.ok(
+        seen.every((s) => s.auth === "Bearer tok-chaos" && s.tenant === "chaos"),
+        JSON.stringify(seen),
+      );
+    } finally {
+      srv.close();
+    }
   });
 });

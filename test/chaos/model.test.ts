@@ -96,6 +96,15 @@ describe("chaos experiment model", () => {
     assert.throws(() => parseArgs(["ci", "--stack", "a", "--outputs", "b"]), /either --stack or --outputs/);
     assert.throws(() => parseArgs([]), /at least one suite or experiment/);
     assert.throws(() => parseArgs(["ci", "--bogus"]), /unknown option --bogus/);
+    assert.deepEqual(parseArgs(["ci", "--stack", "ci", "--tenant-tokens", "chaos:k1:x,a:k2"]), {
+      words: ["ci"],
+      stack: "ci",
+      tenantTokens: { chaos: "k1:x", a: "k2" },
+    });
+    assert.throws(
+      () => parseArgs(["ci", "--tenant-tokens", "chaos:ok,secret-without-tenant"]),
+      (e: Error) => /entry 2 is not/.test(e.message) && !e.message.includes("secret"),
+    );
   });
 });
 

@@ -284,7 +284,7 @@ describe("aws target under mocks: Pulumi.prod.yaml", function () {
 
   it("exports the StackOutputs shape with ssm chaos targets", () => {
     const o = run.outputs;
-    assertOutputShape(o);
+    assertOutputShape(o, ["tenantTokens"]); // Pulumi.prod.yaml sets no gatewayTenantTokens
     assert.equal(o.target, "aws");
     assert.equal(o.gatewayUrl, "http://gateway-lb-123.eu-west-1.elb.amazonaws.com");
     assert.equal(o.natsUrl, "nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222");
@@ -335,6 +335,28 @@ describe("aws target under mocks: variations and config errors", function () {
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((v) => reveal(v.inputs).availabilityZone);
     assert.deepEqual(zones, ["eu-west-1a", "eu-west-1b", "eu-west-1a"]);
+  });
+
+  it("gives the gateways their tenant tokens and rate limit in the secret env, the smoke test its token", async () => {
+    const tokens = "tenant-a:tok-a-Zq8Xw3Lp9Rt6Yu1V,tenant-b:tok-b-Mn4Bv7Cx2Kj5Hg8F";
+    const run = await runCloudProgram(
+      { ...prod(), gatewayTenantTokens: tokens, gatewayRateLimitRps: "100" },
+      { stack: "prod", secretKeys: ["gatewayTenantTokens"] },
+    );
+    const gateways = run.mocks.containers().filter((c) => /gateway-\d+$/.test(String(c.inputs.name)));
+    assert.equal(gateways.length, 2);
+    for (const g of gateways) {
+      assert.ok(isSecretValue(g.inputs.envs), `${g.name} env is a secret`);
+      const env: string[] = reveal(g.inputs.envs);
+      assert.ok(
+        env.includes(`GATEWAY_TENANT_TOKENS=${tokens}`) && env.includes("GATEWAY_RATE_LIMIT_RPS=100"),
+      );
+    }
+    const job = run.mocks.containers().find((c) => String(c.inputs.name).endsWith("-validation"))!;
+    assert.ok(isSecretValue(job.inputs.envs));
+    assert.ok(reveal<string[]>(job.inputs.envs).includes("TENANT_TOKEN=tok-a-Zq8Xw3Lp9Rt6Yu1V"));
+    assert.equal(run.secret.tenantTokens, true);
+    assert.ok(!plainText(run).includes("Zq8Xw3Lp9Rt6Yu1V"), "a token in a plain-text input");
   });
 
   it("runs a single NATS host when natsReplicas is 1", async () => {

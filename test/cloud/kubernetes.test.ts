@@ -195,9 +195,36 @@ describe("kubernetes target under mocks: Pulumi.k8s.yaml", function () {
     assert.equal(run.secret.natsPassword, true);
   });
 
+  it("puts tenant tokens into the credentials Secret for the gateway only, and the rate limit into its env", async () => {
+    const tokens = "tenant-a:tok-a-Zq8Xw3Lp9Rt6Yu1V,tenant-b:tok-b-Mn4Bv7Cx2Kj5Hg8F";
+    const withTokens = await runCloudProgram(
+      {
+        ...k8sConfig(),
+        gatewayTenantTokens: tokens,
+        gatewayRateLimitRps: "100",
+        gatewayRateLimitBurst: "200",
+      },
+      { stack: "k8s", secretKeys: ["gatewayTenantTokens"] },
+    );
+    const secret = withTokens.mocks.of(T.secret)[0];
+    assert.equal(reveal(secret.inputs.stringData).GATEWAY_TENANT_TOKENS, tokens);
+    assert.ok(!plainText(withTokens).includes("Zq8Xw3Lp9Rt6Yu1V"), "a token in a plain-text input");
+    const gwEnv = podSpec(byName(withTokens, T.deploy, "gateway")).containers[0].env as any[];
+    assert.deepEqual(gwEnv.find((e) => e.name === "GATEWAY_TENANT_TOKENS").valueFrom.secretKeyRef, {
+      name: "nats-credentials",
+      key: "GATEWAY_TENANT_TOKENS",
+    });
+    assert.equal(gwEnv.find((e) => e.name === "GATEWAY_RATE_LIMIT_RPS").value, "100");
+    assert.equal(gwEnv.find((e) => e.name === "GATEWAY_RATE_LIMIT_BURST").value, "200");
+    const rtEnv = podSpec(byName(withTokens, T.deploy, "router")).containers[0].env as any[];
+    assert.ok(!rtEnv.some((e) => e.name.startsWith("GATEWAY_")), "the router gets no gateway settings");
+    assert.equal(withTokens.secret.tenantTokens, true);
+  });
+
   it("exports the StackOutputs shape with kubernetes chaos targets", () => {
     const o = run.outputs;
-    assertOutputShape(o, ["grafanaUrl", "validation"]); // no Grafana, no smoke-test job on this target
+    // No Grafana, no smoke-test job on this target; Pulumi.k8s.yaml sets no gatewayTenantTokens.
+    assertOutputShape(o, ["grafanaUrl", "validation", "tenantTokens"]);
     assert.equal(o.target, "kubernetes");
     assert.equal(o.gatewayUrl, "http://gateway.pg-k8s.svc:8080");
     assert.equal(o.natsHostUrls.length, 3);

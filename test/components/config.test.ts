@@ -93,7 +93,63 @@ describe("stacks/config parseConfig", () => {
     assert.equal(c.router.faultsEnabled, true);
   });
 
+  it("reads the gateway's rate limit and which tenants have tokens (never the tokens)", () => {
+    const c = parseConfig(
+      raw({
+        gatewayRateLimitRps: "300",
+        gatewayRateLimitBurst: "600",
+        gatewayTenantTokens: " tenant-a:aaaaaaaaaaaaaaaa , e2e-0:bbbbbbbbbbbbbbbbbb",
+      }),
+      "ci",
+    );
+    assert.equal(c.gateway.rateLimitRps, 300);
+    assert.equal(c.gateway.rateLimitBurst, 600);
+    assert.deepEqual(c.gateway.tokenTenants, ["tenant-a", "e2e-0"]);
+    assert.ok(!JSON.stringify(c).includes("aaaaaaaaaaaaaaaa"), "a token left the parser");
+    const off = parseConfig({}, "dev");
+    assert.deepEqual(
+      [off.gateway.rateLimitRps, off.gateway.rateLimitBurst, off.gateway.tokenTenants],
+      [0, 0, []],
+    );
+  });
+
+  it("names gatewayTenantTokens in its problems without quoting a token", () => {
+    const secret = "s3cr3t-token-value";
+    const p = problems({ gatewayTenantTokens: `tenant-a:${secret},broken-${secret},x:short` });
+    assert.ok(
+      p.some((m) =>
+        /gatewayTenantTokens must be a comma-separated list of tenant:token pairs; entry 2/.test(m),
+      ),
+      p.join("\n"),
+    );
+    assert.ok(
+      p.some((m) => /the token of tenant "x" must be at least 16 characters/.test(m)),
+      p.join("\n"),
+    );
+    assert.ok(!p.join("\n").includes(secret), "a problem quotes the token");
+  });
+
   const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      "a negative rate limit",
+      { gatewayRateLimitRps: "-1" },
+      /proving-ground:gatewayRateLimitRps must be between 0 and 10000000, got -1/,
+    ],
+    [
+      "a burst without a rate",
+      { gatewayRateLimitBurst: "10" },
+      /proving-ground:gatewayRateLimitBurst is 10 but proving-ground:gatewayRateLimitRps is 0/,
+    ],
+    [
+      "a tenant listed twice",
+      { gatewayTenantTokens: "tenant-a:aaaaaaaaaaaaaaaa,tenant-a:bbbbbbbbbbbbbbbb" },
+      /proving-ground:gatewayTenantTokens lists tenant "tenant-a" twice/,
+    ],
+    [
+      "tokens without one for the smoke test's tenant",
+      { gatewayTenantTokens: "other:aaaaaaaaaaaaaaaa" },
+      /proving-ground:validationTenant "tenant-a" has no token in proving-ground:gatewayTenantTokens/,
+    ],
     [
       "unknown target",
       { target: "openstack" },

@@ -235,7 +235,10 @@ describe("index.ts under mocks: docker target", function () {
     });
 
     it("exports every StackOutputs key with host-reachable addresses", () => {
-      for (const k of Object.keys(OUTPUT_KEYS)) assert.ok(k in run.outputs, `missing output ${k}`);
+      // tenantTokens only exists when gatewayTenantTokens is configured (not here).
+      for (const k of Object.keys(OUTPUT_KEYS).filter((x) => x !== "tenantTokens"))
+        assert.ok(k in run.outputs, `missing output ${k}`);
+      assert.ok(!("tenantTokens" in run.outputs), "no tenantTokens output without tokens");
       const o = run.outputs as StackOutputs;
       assert.equal(o.target, "docker");
       assert.equal(o.stack, "unit");
@@ -340,6 +343,50 @@ describe("index.ts under mocks: docker target", function () {
     assert.equal(run.mocks.of(TYPES.randomPassword).length, 0, "nothing generated");
     assert.ok(!plainText(run).includes(pw));
     assert.ok(reveal<string[]>(run.mocks.container("router-0").inputs.envs).includes(`NATS_PASSWORD=${pw}`));
+  });
+
+  it("configured tenant tokens and rate limits reach the gateway; tokens only inside secrets", async () => {
+    const tokens = {
+      "tenant-a": "tok-a-0123456789abcdef",
+      "tenant-b": "tok-b-0123456789abcdef",
+    };
+    const run = await runProgram(
+      {
+        gatewayTenantTokens: Object.entries(tokens)
+          .map(([t, k]) => `${t}:${k}`)
+          .join(","),
+        gatewayRateLimitRps: "50",
+        gatewayRateLimitBurst: "80",
+        grafanaEnabled: "false",
+      },
+      { secretKeys: ["gatewayTenantTokens"] },
+    );
+    const gw = run.mocks.container("gateway-0");
+    assert.ok(isSecretValue(gw.inputs.envs), "gateway env is a secret");
+    const env: string[] = reveal(gw.inputs.envs);
+    assert.ok(
+      env.includes(`GATEWAY_TENANT_TOKENS=tenant-a:${tokens["tenant-a"]},tenant-b:${tokens["tenant-b"]}`),
+    );
+    assert.ok(env.includes("GATEWAY_RATE_LIMIT_RPS=50") && env.includes("GATEWAY_RATE_LIMIT_BURST=80"));
+    const router: string[] = reveal(run.mocks.container("router-0").inputs.envs);
+    assert.ok(!router.some((e) => e.startsWith("GATEWAY_")), "the router gets no gateway settings");
+    const job = run.mocks.container("validation");
+    assert.ok(isSecretValue(job.inputs.envs), "the smoke test's env (with its token) is a secret");
+    assert.ok(reveal<string[]>(job.inputs.envs).includes(`TENANT_TOKEN=${tokens["tenant-a"]}`));
+    assert.deepEqual(run.outputs.tenantTokens, tokens);
+    assert.equal(run.secret.tenantTokens, true, "tenantTokens output is secret");
+    const plain = plainText(run);
+    for (const t of Object.values(tokens)) assert.ok(!plain.includes(t), "a token in a non-secret input");
+  });
+
+  it("without tenant tokens and limits the gateway and the smoke test keep their plain settings", async () => {
+    const run = await runProgram({ grafanaEnabled: "false" });
+    const env: string[] = reveal(run.mocks.container("gateway-0").inputs.envs);
+    assert.ok(!env.some((e) => /^GATEWAY_(TENANT_TOKENS|RATE_LIMIT_)/.test(e)), env.join(" "));
+    const job = run.mocks.container("validation");
+    assert.ok(!isSecretValue(job.inputs.envs), "no secret in the smoke test's env");
+    assert.ok(!reveal<string[]>(job.inputs.envs).some((e) => e.startsWith("TENANT_TOKEN=")));
+    assert.ok(!("tenantTokens" in run.outputs));
   });
 
   it("switches optional parts off and binds UIs where configured", async () => {

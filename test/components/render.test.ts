@@ -342,8 +342,10 @@ describe("components/validation renderValidationScript", () => {
   /** A stand-in gateway on loopback answering the three smoke requests as configured. */
   async function fakeGateway(decideStatus: number) {
     const seen: string[] = [];
+    const auth: (string | undefined)[] = [];
     const srv = http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers["x-tenant-id"]}`);
+      auth.push(req.headers.authorization);
       const json = (status: number, body: unknown): void => {
         res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
       };
@@ -362,16 +364,16 @@ describe("components/validation renderValidationScript", () => {
       json(404, { ok: false });
     });
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    return { srv, seen, url: `http://127.0.0.1:${(srv.address() as { port: number }).port}` };
+    return { srv, seen, auth, url: `http://127.0.0.1:${(srv.address() as { port: number }).port}` };
   }
 
-  async function runScript(url: string) {
+  async function runScript(url: string, env: Record<string, string> = {}) {
     const dir = tmpDir();
     const file = path.join(dir, "validate.js");
     fs.writeFileSync(file, renderValidationScript());
     try {
       const r = await run(process.execPath, [file], {
-        env: { PATH: process.env.PATH, GATEWAY_URL: url, TENANT: "tenant-a", DEADLINE_MS: "3000" },
+        env: { PATH: process.env.PATH, GATEWAY_URL: url, TENANT: "tenant-a", DEADLINE_MS: "3000", ...env },
       });
       return { code: 0, out: r.stdout };
     } catch (e) {
@@ -394,6 +396,26 @@ describe("components/validation renderValidationScript", () => {
         gw.seen.join("\n"),
       );
       assert.ok(gw.seen.filter((s) => s.startsWith("GET /api/v1/routes/decide/smoke-durable-")).length >= 2);
+    } finally {
+      gw.srv.close();
+    }
+  });
+
+  it("sends TENANT_TOKEN as a bearer token on every request, and never prints it", async function () {
+    this.timeout(15000);
+    const gw = await fakeGateway(200);
+    try {
+      const token = "smoke-token-0123456789abcdef";
+      const r = await runScript(gw.url, { TENANT_TOKEN: token });
+      assert.equal(r.code, 0, r.out);
+      assert.ok(gw.auth.length >= 3 && gw.auth.every((a) => a === `Bearer ${token}`), gw.auth.join());
+      assert.ok(!r.out.includes(token), "the token is in the job's log");
+      const open = await runScript(gw.url);
+      assert.equal(open.code, 0, open.out);
+      assert.ok(
+        gw.auth.slice(-3).every((a) => a === undefined),
+        "no Authorization without a token",
+      );
     } finally {
       gw.srv.close();
     }

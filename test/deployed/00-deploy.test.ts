@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import Docker from "dockerode";
+import YAML from "yaml";
 import type { StackOutputs } from "../../stacks/outputs";
 import { STACK_LABEL } from "../../components/common";
 import { plannedOperations, REPO_ROOT } from "../../scripts/engine";
@@ -28,10 +29,16 @@ const TENANT = "tenant-deploy-test";
 // Roles whose ports may be published on the host (the gateway and the UIs), per issue 3.
 const PUBLISHED_ROLES = new Set(["gateway", "prometheus", "alertmanager", "grafana"]);
 
-function postJson(url: string, body: unknown): Promise<Response> {
+/** X-Tenant-ID, and the tenant's bearer token when the stack requires tokens (its tenantTokens output). */
+function tenantHeaders(out: StackOutputs): Record<string, string> {
+  const token = out.tenantTokens?.[TENANT];
+  return { "x-tenant-id": TENANT, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
+function postJson(out: StackOutputs, url: string, body: unknown): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-tenant-id": TENANT },
+    headers: { "content-type": "application/json", ...tenantHeaders(out) },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -166,19 +173,62 @@ describe("deployed ci stack: deploy onto dockerd", function () {
     );
   });
 
-  it("publishes ports only for the gateway and the UIs, and only on 127.0.0.1", () => {
-    let published = 0;
-    for (const [name, info] of live) {
-      const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
-      if (bindings.length === 0) continue;
+  it("publishes ports only for the gateway and the UIs, only on the configured bindAddress; never NATS", async () => {
+    // The configured address (Pulumi.yaml's default unless the stack file sets one).
+    const stack = await getEngineStack();
+    const configured = (await stack.getAllConfig())["proving-ground:bindAddress"]?.value;
+    const project = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    const bindAddress = configured ?? project.config.bindAddress.default;
+    assert.match(bindAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    // Every port the Docker API lists as published for any container of the stack, as it is bound now
+    // (NetworkSettings.Ports) and as it was requested (HostConfig.PortBindings).
+    const listed = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${STACK_LABEL}=${DEPLOYED_STACK}`] }),
+    });
+    const seen: string[] = [];
+    for (const c of listed) {
+      const name = c.Names[0].replace(/^\//, "");
       const role = roleOf.get(name) ?? "?";
-      assert.ok(PUBLISHED_ROLES.has(role), `${name} (${role}) publishes ports`);
-      for (const b of bindings) assert.equal(b.HostIp, "127.0.0.1", `${name} binds ${b.HostIp}`);
-      published++;
+      const info = live.get(name)!;
+      const bound = Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([port, bs]) =>
+        (bs ?? []).map((b) => ({ port, ip: b.HostIp, hostPort: b.HostPort })),
+      );
+      const requested = Object.entries(info.HostConfig.PortBindings ?? {}).flatMap(([port, bs]) =>
+        ((bs ?? []) as { HostIp: string; HostPort: string }[]).map((b) => ({
+          port,
+          ip: b.HostIp,
+          hostPort: b.HostPort,
+        })),
+      );
+      const fromList = (c.Ports ?? [])
+        .filter((p) => p.PublicPort !== undefined)
+        .map((p) => ({ port: `${p.PrivatePort}/${p.Type}`, ip: p.IP ?? "", hostPort: String(p.PublicPort) }));
+      for (const p of [...bound, ...requested, ...fromList]) {
+        seen.push(`${name} ${p.port} -> ${p.ip}:${p.hostPort}`);
+        assert.ok(
+          PUBLISHED_ROLES.has(role),
+          `${name} (${role}) publishes ${p.port} on ${p.ip}:${p.hostPort}`,
+        );
+        assert.equal(
+          p.ip,
+          bindAddress,
+          `${name} publishes ${p.port} on ${p.ip || "every address"}, not ${bindAddress}`,
+        );
+        assert.ok(
+          !["4222/tcp", "6222/tcp", "8222/tcp"].includes(p.port),
+          `${name} publishes the NATS port ${p.port}`,
+        );
+      }
     }
     const gw = out.chaosTargets.gateway!.containers!;
-    assert.ok(gw.some((c) => Object.keys(live.get(c)?.HostConfig.PortBindings ?? {}).length > 0));
-    assert.ok(published >= 1);
+    assert.ok(
+      gw.every((g) => seen.some((s) => s.startsWith(`${g} 8080/tcp -> ${bindAddress}:`))),
+      `the gateway is published on ${bindAddress}: ${seen.join("; ")}`,
+    );
+    for (const n of out.chaosTargets.nats!.containers!) {
+      assert.ok(!seen.some((s) => s.startsWith(`${n} `)), `${n} publishes ports: ${seen.join("; ")}`);
+    }
   });
 
   it("serves /health on gatewayUrl and NATS /healthz on every monitor URL", async () => {
@@ -198,7 +248,11 @@ describe("deployed ci stack: deploy onto dockerd", function () {
 
   it("answers a decide request through the gateway and the router", async function () {
     this.timeout(30_000);
-    const res = await postJson(`${out.gatewayUrl}/api/v1/routes/decide`, routeRequest(crypto.randomUUID()));
+    const res = await postJson(
+      out,
+      `${out.gatewayUrl}/api/v1/routes/decide`,
+      routeRequest(crypto.randomUUID()),
+    );
     const body = (await res.json()) as { ok: boolean; decision?: { provider_id: string } };
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.equal(body.ok, true);
@@ -209,6 +263,7 @@ describe("deployed ci stack: deploy onto dockerd", function () {
     this.timeout(60_000);
     const messageId = `deploy-${crypto.randomUUID()}`;
     const res = await postJson(
+      out,
       `${out.gatewayUrl}/api/v1/messages`,
       routeRequest(crypto.randomUUID(), { message_id: messageId }),
     );
@@ -219,7 +274,9 @@ describe("deployed ci stack: deploy onto dockerd", function () {
     const decided = await waitFor(
       `decision for ${messageId}`,
       async () => {
-        const r = await fetch(`${out.gatewayUrl}/api/v1/routes/decide/${messageId}`);
+        const r = await fetch(`${out.gatewayUrl}/api/v1/routes/decide/${messageId}`, {
+          headers: tenantHeaders(out),
+        });
         return r.status === 200 ? ((await r.json()) as { ok: boolean }) : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250 },

@@ -111,7 +111,24 @@ describe("loadtests: validate CLI", function () {
       },
     );
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /PASSED: E2E 11\/11 passed/);
+    assert.match(r.out, /PASSED: E2E 12\/12 passed/);
+  });
+
+  it("uses the stack's tenantTokens output when no tokens are given (a deployed stack exports them)", async () => {
+    const f = path.join(tmp, "with-tokens.json");
+    fs.writeFileSync(f, JSON.stringify({ ...stack.outputs, tenantTokens: stack.e2e.tenantTokens }));
+    const r = await validate([
+      "e2e",
+      "--outputs",
+      f,
+      "--only",
+      "errors.gateway.unauthorized,errors.gateway.foreign-token",
+      "--report-dir",
+      tmp,
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /PASSED: E2E 2\/2 passed/);
+    assert.doesNotMatch(r.out, /open mode/, "the token checks ran for real");
   });
 
   it("a failed gate exits 1 and says which gate and by how much; the report is still written", async () => {

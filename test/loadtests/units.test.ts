@@ -197,6 +197,27 @@ Requests/sec:    200.50
           /"gatewayUrl" must be an http\(s\) origin/.test(e.message),
       );
     });
+    it("stack outputs: tenantTokens (secret) must map tenants to tokens, never echoed when wrong", () => {
+      const base = {
+        gatewayUrl: "http://127.0.0.1:1",
+        natsHostUrls: ["nats://127.0.0.1:2"],
+        natsUser: "u",
+        natsPassword: "p",
+        natsMonitorUrls: ["http://127.0.0.1:3"],
+        routerMetricsUrls: ["http://127.0.0.1:4/metrics"],
+        chaosTargets: {},
+      };
+      assert.deepEqual(validateOutputs({ ...base, tenantTokens: { a: "k1" } }, "o").tenantTokens, {
+        a: "k1",
+      });
+      assert.equal(validateOutputs(base, "o").tenantTokens, undefined);
+      assert.throws(
+        () => validateOutputs({ ...base, tenantTokens: { a: 7, b: "hidden-token" } }, "o"),
+        (e: Error) =>
+          /"tenantTokens" must be an object of tenant → token strings/.test(e.message) &&
+          !e.message.includes("hidden-token"),
+      );
+    });
     it("log bundling: docker frames demuxed, lines cut to the window", () => {
       const frame = (s: string) => {
         const b = Buffer.from(s);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { readStackConfig } from "../support/stack-config";
 
 describe("test support readStackConfig", () => {
-  it("merges project defaults with stack values and rejects secure values", () => {
+  it("merges project defaults with stack values and rejects secure values it cannot decrypt", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-cfg-"));
     try {
       fs.writeFileSync(
@@ -26,10 +26,27 @@ describe("test support readStackConfig", () => {
         "docker:host": "unix:///x",
         "demo:obj": '{"k":1}',
       });
-      assert.throws(() => readStackConfig(dir, "b"), /demo:pw is an encrypted/);
+      assert.throws(
+        () => readStackConfig(dir, "b"),
+        /Pulumi\.b\.yaml: has secure values but no encryptionsalt/,
+      );
       assert.throws(() => readStackConfig(dir, "missing"), /Pulumi\.missing\.yaml does not exist/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("decrypts secure values the Pulumi CLI wrote (Pulumi.ci.yaml) with the stack's passphrase, as secrets", function () {
+    this.timeout(30000);
+    const repo = path.resolve(__dirname, "..", "..");
+    const cfg = readStackConfig(repo, "ci", "proving-ground-local");
+    const tokens = cfg.config["proving-ground:gatewayTenantTokens"];
+    assert.deepEqual(cfg.secretKeys, ["proving-ground:gatewayTenantTokens"]);
+    assert.match(tokens, /^([^,:\s]+:[A-Za-z0-9]{16,})(,[^,:\s]+:[A-Za-z0-9]{16,})*$/);
+    assert.ok(tokens.split(",").some((e) => e.startsWith("tenant-a:")));
+    assert.throws(
+      () => readStackConfig(repo, "ci", "not-the-passphrase"),
+      /Pulumi\.ci\.yaml: the passphrase does not match its encryptionsalt/,
+    );
   });
 });
