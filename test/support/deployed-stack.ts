@@ -50,7 +50,11 @@ async function deploy(): Promise<Deployment> {
   // its state with them: start from nothing.
   const leftovers = await removeStackObjects(DEPLOYED_STACK);
   if (leftovers > 0) process.stderr.write(`      removed ${leftovers} objects left by an earlier run\n`);
-  fs.rmSync(STATE_DIR, { recursive: true, force: true });
+  // Only this stack's checkpoint (and its backups): another DEPLOY_STACK may share the backend.
+  const stacks = path.join(STATE_DIR, ".pulumi", "stacks", "proving-ground");
+  for (const f of fs.existsSync(stacks) ? fs.readdirSync(stacks) : []) {
+    if (f.startsWith(`${DEPLOYED_STACK}.json`)) fs.rmSync(path.join(stacks, f));
+  }
   const stack = await openStack(ENGINE);
   let log = "";
   const res = await stack.up({ color: "never", onOutput: (s) => (log += s) });
