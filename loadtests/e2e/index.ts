@@ -4,6 +4,7 @@ import { backpressureChecks } from "./backpressure";
 import type { Check, CheckResult } from "./check";
 import { E2EContext, MissingCapability } from "./context";
 import { errorChecks } from "./errors";
+import { idempotencyChecks } from "./idempotency";
 import { reconnectChecks } from "./reconnect";
 import { subjectChecks } from "./subjects";
 import { timeoutChecks } from "./timeouts";
@@ -11,6 +12,7 @@ import { timeoutChecks } from "./timeouts";
 export const ALL_CHECKS: Check[] = [
   ...subjectChecks,
   ...errorChecks,
+  ...idempotencyChecks,
   ...timeoutChecks,
   ...reconnectChecks,
   ...backpressureChecks,

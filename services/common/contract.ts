@@ -14,6 +14,8 @@ export const INTAKE_STREAM = "BEAMLINE_INTAKE";
 export const INTAKE_SUBJECTS = "beamline.router.v1.intake.>";
 export const INTAKE_CONSUMER = "router-decide-consumer";
 export const DECISIONS_BUCKET = "BEAMLINE_DECISIONS";
+/** Synchronous decide idempotency records, shared by every router (key = idempotencyKey(tenant, request_id)). */
+export const IDEMPOTENCY_BUCKET = "BEAMLINE_IDEMPOTENCY";
 
 /** Gateway error codes and their HTTP statuses. */
 export const GATEWAY_ERRORS = {

@@ -1,5 +1,5 @@
-// The whole E2E suite (five scenario groups) against real services on loopback: nats-server, router and
-// gateway from dist/, restarted through the process chaos driver. One mocha test per check; every check
+// The whole E2E suite (five scenario groups) against real services on loopback: nats-server, two routers
+// and a gateway from dist/, restarted through the process chaos driver. One mocha test per check; every check
 // runs, and the run leaves a report in reports/.
 import assert from "node:assert/strict";
 import type { CheckResult } from "../../loadtests/e2e/check";
@@ -18,7 +18,9 @@ describe("loadtests: E2E suite against the loopback stack", function () {
   before(async function () {
     this.timeout(120000);
     ensureBuilt();
-    stack = await startValidationStack();
+    // Two routers: the queue group spreads decides over both, so the checks run against a replicated
+    // router (errors.router.idempotency-across-routers needs two to prove the shared record).
+    stack = await startValidationStack({ routers: 2 });
     ctx = new E2EContext(stack.outputs, stack.e2e);
   });
 

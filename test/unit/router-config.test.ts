@@ -56,6 +56,23 @@ describe("router config", () => {
     }
   });
 
+  it("idempotency store settings: defaults, and bad values named", () => {
+    const c = loadRouterConfig({});
+    assert.equal(c.idempotencyTtlMs, 300_000);
+    assert.equal(c.idempotencyStoreTimeoutMs, 2000);
+    assert.equal(c.instanceId, os.hostname().slice(0, 128));
+    assert.equal(loadRouterConfig({ ROUTER_INSTANCE_ID: "router-7" }).instanceId, "router-7");
+    const p = problems({ ROUTER_INSTANCE_ID: "has space", ROUTER_IDEMPOTENCY_STORE_TIMEOUT_MS: "5" });
+    assert.ok(
+      p.some((x) => x.startsWith("ROUTER_INSTANCE_ID must be")),
+      p.join(" | "),
+    );
+    assert.ok(
+      p.some((x) => x.startsWith("ROUTER_IDEMPOTENCY_STORE_TIMEOUT_MS must be")),
+      p.join(" | "),
+    );
+  });
+
   it("reports a bad policies file with the file name and JSON path", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "router-cfg-"));
     const file = path.join(dir, "p.json");

@@ -1,5 +1,6 @@
 // The router service: wires config, NATS (services API endpoints, backpressure and fault subjects),
 // the durable intake and the HTTP side together, and drains them in order on stop.
+import { randomBytes } from "node:crypto";
 import {
   Match,
   type Msg,
@@ -15,11 +16,12 @@ import { connectNats } from "../../common/nats";
 import { computeBackpressure, LatencyWindow } from "./backpressure";
 import { CircuitBreakers } from "./breaker";
 import type { RouterConfig } from "./config";
-import { DecideEngine } from "./decide";
+import { DecideEngine, type Evaluation } from "./decide";
 import { DurableIntake } from "./durable";
 import { FaultRegistry, parseFaultSpec } from "./faults";
 import { startHttp } from "./http";
-import { IdempotencyCache } from "./idempotency";
+import { Idempotency, IdempotencyCache } from "./idempotency";
+import { IdempotencyKv } from "./idempotency-kv";
 import { RouterMetrics } from "./metrics";
 import { providerIds, Selector } from "./policy";
 import { encode, errorReply } from "./replies";
@@ -30,6 +32,8 @@ export { loadRouterConfig, type RouterConfig } from "./config";
 export interface RouterHandle {
   /** The port /metrics, /health and /ready listen on (the real one when configured as 0). */
   metricsPort: number;
+  /** This process's id in the idempotency records it writes (ROUTER_INSTANCE_ID + a random suffix). */
+  routerId: string;
   /** Graceful shutdown: stop taking work, finish what is in flight, close connections. */
   stop(): Promise<void>;
 }
@@ -81,19 +85,16 @@ export async function startRouter(
   });
   const faults = new FaultRegistry(random);
   const allowed = cfg.allowedTenants.length ? new Set(cfg.allowedTenants) : undefined;
-  const engine = new DecideEngine(
-    new Selector(cfg.policies, breakers, random),
-    new IdempotencyCache(cfg.idempotencyTtlMs, cfg.idempotencyMaxEntries),
-    faults,
-    { maxPayloadBytes: cfg.maxPayloadBytes, tenantAllowed: allowed && ((t) => allowed.has(t)) },
-  );
+  // Per process, so a restarted router (same hostname or ROUTER_INSTANCE_ID) is another writer.
+  const routerId = `${cfg.instanceId}-${randomBytes(4).toString("hex")}`;
+  const idempotencyCache = new IdempotencyCache(cfg.idempotencyTtlMs, cfg.idempotencyMaxEntries);
   const latency = new LatencyWindow();
   const debug = cfg.logLevel === "debug";
 
   let nc: NatsConnection | undefined;
   let connected = false;
-  // Set once NATS is connected; the readiness check reads it before that.
-  const ref: { durable?: DurableIntake } = {};
+  // Set once NATS is connected; the readiness check reads them before that.
+  const ref: { durable?: DurableIntake; idempotency?: IdempotencyKv } = {};
   let inflight = 0;
   let idle: (() => void) | undefined;
 
@@ -105,7 +106,13 @@ export async function startRouter(
         if (!connected || !nc) return "NATS not connected";
         const jsm = await nc.jetstreamManager({ timeout: 1000 });
         await jsm.getAccountInfo();
-        return ref.durable?.ready ? undefined : "durable intake not set up yet";
+        if (!ref.durable?.ready) return "durable intake not set up yet";
+        if (!ref.idempotency?.ready) {
+          // Set-up is otherwise retried by the next decide; a probe retries it too.
+          void ref.idempotency?.ensure().catch(() => undefined);
+          return "idempotency store not set up yet";
+        }
+        return undefined;
       },
     },
   ]);
@@ -121,6 +128,23 @@ export async function startRouter(
   }
   const conn = nc;
   connected = true;
+  const idempotencyKv = new IdempotencyKv(
+    conn,
+    {
+      ttlMs: cfg.idempotencyTtlMs,
+      replicas: cfg.jetstreamReplicas,
+      timeoutMs: cfg.idempotencyStoreTimeoutMs,
+    },
+    log,
+    (maxAgeMs) => idempotencyCache.limitTtl(maxAgeMs),
+  );
+  ref.idempotency = idempotencyKv;
+  const engine = new DecideEngine(
+    new Selector(cfg.policies, breakers, random),
+    new Idempotency(routerId, idempotencyCache, idempotencyKv),
+    faults,
+    { maxPayloadBytes: cfg.maxPayloadBytes, tenantAllowed: allowed && ((t) => allowed.has(t)) },
+  );
   metrics.natsStatus.set(1);
   void (async () => {
     for await (const s of conn.status()) {
@@ -136,11 +160,16 @@ export async function startRouter(
   };
   // Replies held by a `hold` fault; any fault command (and shutdown) releases them.
   const held = new Set<() => void>();
+  // Counts fault commands: a decide that was still waiting for the idempotency store when the command
+  // came is released too (its hold started when it arrived, not when the store answered).
+  let faultCommands = 0;
   const releaseHeld = () => {
+    faultCommands++;
     for (const release of [...held]) release();
   };
 
-  // --- decide: the hot path. Synchronous unless a delay fault is set; debug logging only.
+  // --- decide: the hot path. Synchronous up to the idempotency store's create (one JetStream round
+  // trip for a request_id this router has not seen) or a delay fault; debug logging only.
   const onDecide = (err: Error | null, msg: ServiceMsg) => {
     if (err) return;
     const t0 = performance.now();
@@ -162,15 +191,42 @@ export async function startRouter(
       metrics.decision("error", "none", (performance.now() - t0) / 1000);
       return done();
     }
-    const ev = engine.evaluate(msg.data, intakeHeaders(msg.headers), true);
+    const r = engine.decide(msg.data, intakeHeaders(msg.headers));
+    if (r instanceof Promise) {
+      const commands = faultCommands;
+      void r.then((ev) => answer(msg, ev, t0, commands !== faultCommands));
+    } else answer(msg, r, t0, false);
+  };
+  // Store failures are logged at most every few seconds (an outage would otherwise log every decide).
+  let storeErrorsUnlogged = 0;
+  let storeErrorLoggedAt = 0;
+  const answer = (msg: ServiceMsg, ev: Evaluation, t0: number, released: boolean) => {
     const finish = () => {
-      if (!ev.drop) msg.respond(ev.raw !== undefined ? Buffer.from(ev.raw, "utf8") : encode(ev.reply));
+      try {
+        if (!ev.drop) msg.respond(ev.raw !== undefined ? Buffer.from(ev.raw, "utf8") : encode(ev.reply));
+      } catch (e) {
+        // The connection closed meanwhile (an answer that waited for the store): nothing to answer on.
+        log.debug("decide reply not sent", { err: e });
+      }
       const ms = performance.now() - t0;
       // Injected delays are not router load: keep them out of the backpressure latency signal, or a
       // timeout test would turn the gateway's next requests into 503s.
       if (!ev.delayMs && !ev.hold) latency.add(ms);
       metrics.decision(ev.outcome, ev.provider, ms / 1000);
       if (ev.intakeCode) metrics.intakeError(ev.intakeCode);
+      if (ev.replay) metrics.replay(ev.replay.result, ev.replay.origin);
+      if (ev.storeError) {
+        metrics.idempotencyStoreErrors.inc();
+        storeErrorsUnlogged++;
+        if (Date.now() - storeErrorLoggedAt >= 5000) {
+          log.warn("idempotency store unavailable; decides refused with extension_unavailable", {
+            err: ev.storeError,
+            refused: storeErrorsUnlogged,
+          });
+          storeErrorsUnlogged = 0;
+          storeErrorLoggedAt = Date.now();
+        }
+      }
       if (debug) {
         const ctx = ev.reply.context;
         log.debug("decide", {
@@ -180,12 +236,14 @@ export async function startRouter(
           tenant_id: ctx.tenant_id,
           trace_id: ctx.trace_id,
           request_id: ctx.request_id,
+          replay: ev.replay && `${ev.replay.result}/${ev.replay.origin}`,
           ms,
         });
       }
       done();
     };
-    if (ev.hold) {
+    if (ev.hold && released) finish();
+    else if (ev.hold) {
       const release = () => {
         if (!held.delete(release)) return;
         clearTimeout(cap);
@@ -201,14 +259,24 @@ export async function startRouter(
   const store = new DurableIntake(
     conn,
     cfg,
-    (data, h) => engine.evaluate(data, intakeHeaders(h), false).reply,
+    (data, h) => engine.evaluate(data, intakeHeaders(h)).reply,
     log,
     (seconds) => metrics.intakeSettled(seconds),
   );
   ref.durable = store;
-  // Normally the intake stream, consumer and bucket exist when startRouter resolves; if JetStream is
-  // not reachable yet, set-up continues in the background (and /ready says so).
-  await withTimeout(store.start(), 5000);
+  // Normally the intake stream, consumer and buckets exist when startRouter resolves; if JetStream is
+  // not reachable yet, set-up continues in the background (and /ready says so). Until the idempotency
+  // bucket is there, decides the cache cannot answer get extension_unavailable (never a decision that
+  // might contradict an earlier one).
+  await withTimeout(
+    Promise.all([
+      store.start(),
+      idempotencyKv.ensure().catch((e: unknown) => {
+        log.warn("idempotency store not set up yet; retrying on use", { err: e });
+      }),
+    ]),
+    5000,
+  );
 
   const onGetDecision = (err: Error | null, msg: ServiceMsg) => {
     if (err) return;
@@ -338,6 +406,7 @@ export async function startRouter(
     faults_enabled: cfg.faultsEnabled,
     metrics_port: http.port,
     service_id: svc.info().id,
+    router_id: routerId,
   });
 
   let stopping: Promise<void> | undefined;
@@ -365,6 +434,7 @@ export async function startRouter(
   };
   return {
     metricsPort: http.port,
+    routerId,
     stop: () => (stopping ??= stop()),
   };
 }

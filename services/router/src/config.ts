@@ -1,6 +1,7 @@
 // Router configuration from environment variables (documented in services/router/README.md). Every
 // problem names its variable; a bad policies file is reported with the file and the JSON path.
 import fs from "node:fs";
+import os from "node:os";
 import { EnvReader } from "../../common/env";
 import type { Level } from "../../common/log";
 import { readNatsSettings, NatsSettings } from "../../common/nats";
@@ -20,6 +21,10 @@ export interface RouterConfig {
   allowedTenants: string[];
   idempotencyTtlMs: number;
   idempotencyMaxEntries: number;
+  /** Bound of each call to the shared idempotency store (KV bucket BEAMLINE_IDEMPOTENCY). */
+  idempotencyStoreTimeoutMs: number;
+  /** Readable prefix of this router's id in idempotency records and logs (default: the hostname). */
+  instanceId: string;
   maxInflight: number;
   maxPayloadBytes: number;
   backpressure: BackpressureThresholds & { intervalMs: number };
@@ -105,6 +110,14 @@ export function loadRouterConfig(env: Record<string, string | undefined> = proce
     policies = parsePolicies(defaultPolicies).set;
   }
 
+  const instanceEnv = r.string("ROUTER_INSTANCE_ID");
+  if (instanceEnv !== undefined && !/^[\x21-\x7e]{1,128}$/.test(instanceEnv)) {
+    r.problem(
+      `ROUTER_INSTANCE_ID must be 1-128 printable ASCII characters without spaces, got ${JSON.stringify(instanceEnv)}`,
+    );
+  }
+  const instanceId = instanceEnv ?? (os.hostname().slice(0, 128) || "router");
+
   const cfg: RouterConfig = {
     nats,
     metricsHost: r.string("ROUTER_METRICS_HOST", "0.0.0.0"),
@@ -115,6 +128,8 @@ export function loadRouterConfig(env: Record<string, string | undefined> = proce
     allowedTenants: r.list("ROUTER_ALLOWED_TENANTS", []),
     idempotencyTtlMs: r.int("ROUTER_IDEMPOTENCY_TTL_MS", 300_000, { min: 1, max: 86_400_000 }),
     idempotencyMaxEntries: r.int("ROUTER_IDEMPOTENCY_MAX_ENTRIES", 100_000, { min: 1, max: 10_000_000 }),
+    idempotencyStoreTimeoutMs: r.int("ROUTER_IDEMPOTENCY_STORE_TIMEOUT_MS", 2000, { min: 100, max: 60_000 }),
+    instanceId,
     maxInflight,
     maxPayloadBytes: r.int("ROUTER_MAX_PAYLOAD_BYTES", 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     backpressure: bp,

@@ -22,6 +22,9 @@ export class RouterMetrics {
   readonly natsStatus: client.Gauge;
   private readonly breakerOpen: client.Gauge<"provider">;
   private readonly intakeLatency: client.Histogram;
+  private readonly replays: client.Counter<"result" | "origin">;
+  private readonly replayChildren = new Map<string, client.Counter.Internal>();
+  readonly idempotencyStoreErrors: client.Counter;
   // Pre-bound children: the hot path does not hash label objects per request.
   private readonly decisionChildren = new Map<string, client.Counter.Internal>();
 
@@ -72,6 +75,26 @@ export class RouterMetrics {
       buckets: [...INTAKE_DECISION_BUCKETS],
       registers,
     });
+    this.replays = new client.Counter({
+      name: "router_idempotency_replays_total",
+      help:
+        "Decides answered from an idempotency record: result same (the first decision again) or violation " +
+        "(different content); origin self (this router wrote the record) or other (another router did)",
+      labelNames: ["result", "origin"],
+      registers,
+    });
+    for (const result of ["same", "violation"] as const) {
+      for (const origin of ["self", "other"] as const) {
+        const c = this.replays.labels(result, origin);
+        c.inc(0);
+        this.replayChildren.set(`${result}\u0000${origin}`, c);
+      }
+    }
+    this.idempotencyStoreErrors = new client.Counter({
+      name: "router_idempotency_store_errors_total",
+      help: "Decides refused with extension_unavailable because the shared idempotency store could not answer",
+      registers,
+    });
     for (const p of providers) this.breakerOpen.set({ provider: p }, 0);
     for (const code of Object.keys(INTAKE_CODES)) this.intakeErrors.inc({ code }, 0);
     client.collectDefaultMetrics({ register: this.registry });
@@ -86,6 +109,10 @@ export class RouterMetrics {
     }
     c.inc();
     this.duration.observe(seconds);
+  }
+
+  replay(result: "same" | "violation", origin: "self" | "other"): void {
+    this.replayChildren.get(`${result}\u0000${origin}`)?.inc();
   }
 
   /** A durable message settled: decided after `seconds`, or given up on (`undefined`). */
