@@ -209,6 +209,8 @@ describe("router idempotency when the shared store cannot answer", function () {
   it("refuses with extension_unavailable rather than answer as new; answers what it knows; recovers", async () => {
     const a = await startTestRouter(nats, { ROUTER_INSTANCE_ID: "router-a" });
     started.push(a);
+    // The router's subscriptions travel on its own connection: wait until the server routes to it.
+    await waitFor("router a answers", async () => (await servicesAnswering(nc)) === 1);
     const req = routeRequest({ task: task("known") });
     const first = await ask(nc, SUBJECTS.decide, req);
     assert.equal(first.ok, true);
