@@ -100,6 +100,8 @@ describe("the real engine on the deployed ci stack: drift, config change, policy
     );
     assert.equal(smoke.code, 0, smoke.output.slice(-3000));
     assert.deepEqual(smoke.result.e2e?.map((c) => [c.id, c.passed]).sort(), [
+      // Two routers now: repeats answered by the other router from the shared record (its metrics).
+      ["errors.router.idempotency-across-routers", true],
       ["subjects.decide-subject", true],
       ["subjects.durable-decision-lookup", true],
       ["timeouts.over", true],
