@@ -84,8 +84,8 @@ describe("the real engine on the deployed ci stack: drift, config change, policy
     assert.equal(out.routerMetricsUrls.length, 2);
     assert.equal(out.chaosTargets.router?.containers?.length, 2);
 
-    // Serving after the change, idempotent across the two routers, and with the new timeout: a router reply 1.5 s past 2000 ms is a 504 at
-    // 2000 ms (the old 5000 ms timeout would answer 200).
+    // Serving after the change, idempotent across the two routers, and with the new timeout: a router
+    // reply 1.5 s past 2000 ms is a 504 at 2000 ms (the old 5000 ms timeout would answer 200).
     const smoke = await runStackCli<RunReport>(
       "validate",
       [
