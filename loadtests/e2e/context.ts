@@ -241,6 +241,20 @@ export class E2EContext {
     return metricSum(await this.gatewayMetrics(), name, match);
   }
 
+  /**
+   * Each router's `router_nats_connection_status` (1 connected, 0 not); `undefined` for a router that
+   * does not export the gauge (a team's own image); NaN while its metrics endpoint does not answer.
+   */
+  async routerNatsStatus(): Promise<(number | undefined)[]> {
+    return Promise.all(
+      this.outputs.routerMetricsUrls.map((u) =>
+        scrape(metricsUrl(u))
+          .then((s) => metricSum(s, "router_nats_connection_status"))
+          .catch(() => NaN),
+      ),
+    );
+  }
+
   async gatewaySummary(): Promise<any> {
     return (await this.http({ path: "/_metrics" })).json;
   }
@@ -277,6 +291,11 @@ export class E2EContext {
     await d?.close?.().catch(() => undefined);
     await this.agent.close().catch(() => undefined);
   }
+}
+
+/** A router metrics URL as outputs list it: docker lists the /metrics URL itself, the local stack the base. */
+export function metricsUrl(u: string): string {
+  return /\/metrics$/.test(u) ? u : `${u.replace(/\/$/, "")}/metrics`;
 }
 
 /** Assertion helper: throws with `what` and the observed value. */

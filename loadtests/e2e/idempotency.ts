@@ -5,7 +5,7 @@
 // record another router wrote (router_idempotency_replays_total{origin="other"}): the proof that the
 // idempotency record is shared, not per process.
 import type { Check } from "./check";
-import { E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
+import { metricsUrl, E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
 import { metricSum, scrape } from "../prom-text";
 
 const DECIDE = "/api/v1/routes/decide";
@@ -19,11 +19,6 @@ interface ReplayCounts {
   violation: number;
   self: number;
   other: number;
-}
-
-function metricsUrl(u: string): string {
-  // Docker outputs list the /metrics URL itself, the local stack the base URL.
-  return /\/metrics$/.test(u) ? u : `${u.replace(/\/$/, "")}/metrics`;
 }
 
 async function replayCounts(urls: string[]): Promise<ReplayCounts> {

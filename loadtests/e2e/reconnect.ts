@@ -24,6 +24,13 @@ async function ready(ctx: E2EContext, timeoutMs = 45000): Promise<void> {
     },
     { timeoutMs, intervalMs: 200 },
   );
+  // One decide proves one router; with several, the others may still be reconnecting. Every router
+  // that exports its NATS status must report 1, or a connection count taken now misses a router.
+  await waitFor(
+    "every router to report its NATS connection up",
+    async () => (await ctx.routerNatsStatus()).every((s) => s === undefined || s === 1),
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 async function natsUp(ctx: E2EContext): Promise<void> {
