@@ -1,7 +1,7 @@
 // Infrastructure and service alerts. Each one has a runbook at monitoring/runbooks/<alert>.md.
 import { SCRAPE_JOBS, SERVICE_JOBS } from "./jobs";
 import { AlertingRule, RecordingRule, RuleGroup, RuleOptions, forDuration, runbookUrl } from "./rule-types";
-import type { Severity } from "./burn-rate";
+import { promDurationSeconds, type Severity } from "./burn-rate";
 
 interface AlertDef {
   alert: string;
@@ -16,6 +16,41 @@ const services = `job=~"${SERVICE_JOBS.join("|")}"`;
 
 /** Recording rule carrying the configured memory limit per service job (see MemoryNearLimit). */
 export const MEMORY_LIMIT_RECORD = "beamline:memory_limit_bytes";
+
+/** CpuThrottled's rate window in production (minutes); windowScale shrinks it for the live profile. */
+const CPU_THROTTLE_WINDOW_MINUTES = 5;
+/**
+ * Floor of the scaled window: rate() needs two samples, and 4 s of 1 s scrapes hold four or five, so
+ * one missed scrape does not blank the alert.
+ */
+const MIN_RATE_WINDOW_SECONDS = 4;
+
+/** CpuThrottled's rate window, scaled like the SLO windows (5m × 1/60 = 5s), never below the floor. */
+export function cpuThrottleWindow(opts: Pick<RuleOptions, "windowScale">): string {
+  const seconds = Math.round(CPU_THROTTLE_WINDOW_MINUTES * 60 * opts.windowScale);
+  return promDurationSeconds(Math.max(MIN_RATE_WINDOW_SECONDS, seconds));
+}
+
+/**
+ * Share of CFS periods that ended throttled, from the services' own cgroup counters and from cAdvisor
+ * (`image!=""` selects containers in standalone and kubelet cAdvisor alike). Periods elapse only while a
+ * quota is set, so without one the denominator's rate is 0: `> 0` drops the series instead of
+ * dividing 0 by 0, and NaN never compares above the threshold anyway.
+ */
+function cpuThrottledExpr(opts: RuleOptions): string {
+  const w = cpuThrottleWindow(opts);
+  const share = (throttled: string, periods: string) =>
+    `(rate(${throttled}[${w}]) / (rate(${periods}[${w}]) > 0) > ${opts.cpuThrottledRatio})`;
+  return (
+    share(
+      `process_cgroup_cpu_throttled_periods_total{${services}}`,
+      `process_cgroup_cpu_periods_total{${services}}`,
+    ) +
+    ` or ${share('container_cpu_cfs_throttled_periods_total{image!=""}', 'container_cpu_cfs_periods_total{image!=""}')}`
+  );
+}
+
+const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
 
 export function infraAlertDefs(opts: RuleOptions): AlertDef[] {
   return [
@@ -90,6 +125,15 @@ export function infraAlertDefs(opts: RuleOptions): AlertDef[] {
       summary:
         "Event-loop lag p99 of {{ $labels.job }}/{{ $labels.instance }} is {{ $value | humanizeDuration }}",
       description: `The Node.js event loop of {{ $labels.instance }} lags by more than ${opts.eventLoopLagSeconds} s at p99: every request on it waits that long.`,
+    },
+    {
+      alert: "CpuThrottled",
+      severity: "warning",
+      expr: cpuThrottledExpr(opts),
+      forSeconds: 600,
+      summary:
+        "CPU of {{ $labels.job }} {{ $labels.instance }} {{ $labels.name }}{{ $labels.container }} is throttled in {{ $value | humanizePercentage }} of its CFS periods",
+      description: `More than ${percent(opts.cpuThrottledRatio)} of the CFS periods over ${cpuThrottleWindow(opts)} ended with the CPU quota spent: each time, every thread of the cgroup waits for the next period (up to 100 ms with the default period), latency that the process's own CPU time does not show.`,
     },
     {
       alert: "MemoryNearLimit",

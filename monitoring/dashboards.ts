@@ -21,6 +21,8 @@ export const PROMETHEUS_DATASOURCE_UID = "prometheus";
 export interface PanelQuery {
   expr: string;
   legend?: string;
+  /** Like PanelSpec.mayBeEmpty, for one query of a panel that mixes sources. */
+  mayBeEmpty?: string;
 }
 
 export interface PanelSpec {
@@ -54,6 +56,8 @@ const svc = `job=~"${SERVICE_JOBS.join("|")}"`;
 const ri = "$__rate_interval";
 const CADVISOR =
   "cAdvisor container metrics exist only where the platform exposes them (kubelet, cAdvisor job)";
+const CPU_THROTTLING =
+  "Per instance from the services' own cgroup (process_cgroup_cpu_*) and per container from cAdvisor where it runs (may be empty).";
 
 const ts = (
   title: string,
@@ -253,9 +257,51 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
             { expr: `max by (job) (router_backpressure_active{${rt}})`, legend: "router" },
             { expr: `max by (job) (gateway_backpressure_active{${gw}})`, legend: "gateway shedding" },
           ]),
+        ],
+      },
+      {
+        // Throttling beside the lag: a throttled process stalls whole CFS periods, which shows up as lag
+        // and latency while its own CPU time looks moderate.
+        title: "Event loop and CPU throttling",
+        panels: [
           ts("Event-loop lag p99", "s", [
             { expr: `nodejs_eventloop_lag_p99_seconds{${svc}}`, legend: "{{job}} {{instance}}" },
           ]),
+          ts(
+            "CPU throttled share of CFS periods",
+            "percentunit",
+            [
+              {
+                // `or … * 0` draws 0 for an instance without a quota (no periods elapse) instead of 0/0.
+                expr:
+                  `rate(process_cgroup_cpu_throttled_periods_total{${svc}}[${ri}]) / (rate(process_cgroup_cpu_periods_total{${svc}}[${ri}]) > 0)` +
+                  ` or rate(process_cgroup_cpu_throttled_periods_total{${svc}}[${ri}]) * 0`,
+                legend: "{{job}} {{instance}}",
+              },
+              {
+                expr: `sum by (name, container) (rate(container_cpu_cfs_throttled_periods_total{image!=""}[${ri}])) / (sum by (name, container) (rate(container_cpu_cfs_periods_total{image!=""}[${ri}])) > 0)`,
+                legend: "{{name}}{{container}}",
+                mayBeEmpty: CADVISOR,
+              },
+            ],
+            { description: CPU_THROTTLING },
+          ),
+          ts(
+            "CPU throttled time per second",
+            "s",
+            [
+              {
+                expr: `rate(process_cgroup_cpu_throttled_seconds_total{${svc}}[${ri}])`,
+                legend: "{{job}} {{instance}}",
+              },
+              {
+                expr: `sum by (name, container) (rate(container_cpu_cfs_throttled_seconds_total{image!=""}[${ri}]))`,
+                legend: "{{name}}{{container}}",
+                mayBeEmpty: CADVISOR,
+              },
+            ],
+            { description: CPU_THROTTLING },
+          ),
         ],
       },
     ],
@@ -372,7 +418,12 @@ export function allPanelQueries(): { dashboard: string; panel: string; expr: str
   return DASHBOARDS.flatMap((d) =>
     d.rows.flatMap((r) =>
       r.panels.flatMap((p) =>
-        p.queries.map((q) => ({ dashboard: d.uid, panel: p.title, expr: q.expr, mayBeEmpty: p.mayBeEmpty })),
+        p.queries.map((q) => ({
+          dashboard: d.uid,
+          panel: p.title,
+          expr: q.expr,
+          mayBeEmpty: q.mayBeEmpty ?? p.mayBeEmpty,
+        })),
       ),
     ),
   );

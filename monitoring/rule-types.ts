@@ -57,6 +57,11 @@ export interface RuleOptions {
   jetstreamPendingBound: number;
   /** Event-loop lag p99 (seconds) above which EventLoopLagHigh fires. */
   eventLoopLagSeconds: number;
+  /**
+   * Share of CFS periods (those with runnable work) that ended throttled, above which CpuThrottled
+   * fires. Each throttled period stalls every thread of the cgroup until the period ends.
+   */
+  cpuThrottledRatio: number;
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
@@ -67,6 +72,7 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   memoryLimitRatio: 0.9,
   jetstreamPendingBound: 1000,
   eventLoopLagSeconds: 0.2,
+  cpuThrottledRatio: 0.25,
 };
 
 /** Applies the `maxForSeconds` cap; renders whole minutes as "Nm" for readability. */

@@ -23,6 +23,10 @@ export function renderRules(opts: Partial<RuleOptions> = {}, slos: readonly Slo[
     throw new Error(
       `rule option pageMinEvents: expected a whole number ≥ 0, got ${JSON.stringify(o.pageMinEvents)}`,
     );
+  if (!(o.cpuThrottledRatio > 0 && o.cpuThrottledRatio < 1))
+    throw new Error(
+      `rule option cpuThrottledRatio: expected a number in (0, 1), got ${JSON.stringify(o.cpuThrottledRatio)}`,
+    );
   return [
     ...slos.map((slo) => ({ name: sloRulesFile(slo), content: renderGroups([sloRuleGroup(slo, o)]) })),
     { name: INFRA_RULES_FILE, content: renderGroups(infraRuleGroups(o)) },

@@ -56,7 +56,7 @@ describe("grafana dashboards (structure)", () => {
     });
   }
 
-  it("lists every panel query for the live test, flagging only cAdvisor panels as possibly empty", () => {
+  it("lists every panel query for the live test, flagging only cAdvisor queries as possibly empty", () => {
     const q = allPanelQueries();
     const panels = DASHBOARDS.flatMap((d) => d.rows.flatMap((r) => r.panels));
     assert.equal(

@@ -1,6 +1,7 @@
 // Live alert test: real nats-server, router, gateway, blackbox exporter, Prometheus and Alertmanager
-// on loopback. Real faults are caused; each targeted alert must go pending (when its rule has a `for:`),
-// then firing in Prometheus, reach the webhook through Alertmanager, and resolve after the fault ends.
+// on loopback. Real faults are caused (down to a real CPU quota on the router's cgroup); each targeted
+// alert must go pending (when its rule has a `for:`), then firing in Prometheus, reach the webhook
+// through Alertmanager, and resolve after the fault ends.
 // Time-to-detect per alert is written to reports/monitoring/alert-detection.json.
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -8,7 +9,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { renderRuleFiles } from "../../monitoring";
 import { waitFor } from "../support/wait";
-import { LIVE_RULE_OPTIONS, LiveEnv } from "./support/live-env";
+import { CpuQuotaCgroup, LIVE_RULE_OPTIONS, LiveEnv } from "./support/live-env";
 
 const REPORT = path.join(__dirname, "../../reports/monitoring/alert-detection.json");
 
@@ -48,6 +49,7 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
   this.timeout(180000);
   const env = new LiveEnv();
   const detections: Detection[] = [];
+  let cpuQuota: CpuQuotaCgroup | undefined;
 
   before(async function () {
     this.timeout(90000);
@@ -61,7 +63,11 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
       REPORT,
       `${JSON.stringify({ generatedAt: new Date().toISOString(), profile: LIVE_RULE_OPTIONS, detections }, null, 2)}\n`,
     );
-    await env.stop();
+    try {
+      await cpuQuota?.remove();
+    } finally {
+      await env.stop();
+    }
   });
 
   /**
@@ -274,6 +280,39 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
     );
   });
 
+  // Last: the throttled router answers slowly, which burns the latency SLO for a while.
+  it("a real CPU quota on the router (5 ms per 100 ms) raises CpuThrottled; lifting it resolves the alert", async () => {
+    const QUOTA_US = 5000;
+    const PERIOD_US = 100000;
+    let stopLoad: (() => Promise<void>) | undefined;
+    try {
+      await phase(
+        "router-cpu-quota",
+        [{ alert: "CpuThrottled", labels: { job: "router" } }],
+        async () => {
+          cpuQuota = CpuQuotaCgroup.create(env.router!.pid!, QUOTA_US, PERIOD_US);
+          stopLoad = env.decideLoad(4);
+        },
+        // The router stays in the cgroup until after(): moving it would swap its counters for another
+        // cgroup's. Without a quota no periods elapse, so the share is dropped (not 0/0) and resolves.
+        async () => cpuQuota!.setQuota(null),
+        [],
+        async () => {
+          // The router's metrics follow it into the new cgroup (/proc/self/cgroup is re-read per scrape).
+          const limit = await env.query('process_cgroup_cpu_limit_cores{job="router"}');
+          assert.equal(limit.length, 1);
+          assert.equal(Number(limit[0].value[1]), QUOTA_US / PERIOD_US);
+          const gateway = (await env.alerts()).filter(
+            (a) => a.labels.alertname === "CpuThrottled" && a.labels.job === "gateway",
+          );
+          assert.deepEqual(gateway, [], "the gateway has no quota and must not alert");
+        },
+      );
+    } finally {
+      await stopLoad?.();
+    }
+  });
+
   it("recorded a time-to-detect for every targeted alert", () => {
     const alerts = new Set(detections.map((d) => d.alert));
     for (const a of [
@@ -285,6 +324,7 @@ describe("live alerts (prometheus + alertmanager + real services)", function () 
       "NatsUnreachable",
       "GatewayNatsDisconnected",
       "RouterNatsDisconnected",
+      "CpuThrottled",
     ])
       assert.ok(alerts.has(a), `no detection recorded for ${a}`);
     for (const d of detections)

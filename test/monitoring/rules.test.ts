@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { SLOS, renderRuleFiles } from "../../monitoring";
+import { cpuThrottleWindow } from "../../monitoring/alerts";
 import { toYaml } from "../../monitoring/rule-types";
 import { INFRA_RULES_FILE, sloRulesFile } from "../../monitoring/rules";
 import { ALWAYS_FIRING, infraCases } from "./support/infra-cases";
@@ -125,6 +126,20 @@ describe("monitoring rules (promtool)", function () {
       /pageMinEvents: expected a whole number ≥ 0, got -1/,
     );
     assert.throws(() => renderRuleFiles({ pageMinEvents: 2.5 }), /pageMinEvents/);
+  });
+
+  it("rejects a cpuThrottledRatio outside (0, 1), naming it", () => {
+    assert.throws(
+      () => renderRuleFiles({ cpuThrottledRatio: 1.5 }),
+      /cpuThrottledRatio: expected a number in \(0, 1\), got 1.5/,
+    );
+    assert.throws(() => renderRuleFiles({ cpuThrottledRatio: 0 }), /cpuThrottledRatio/);
+  });
+
+  it("scales CpuThrottled's rate window like the SLO windows, never below 4s (1 s scrapes)", () => {
+    assert.equal(cpuThrottleWindow({ windowScale: 1 }), "5m");
+    assert.equal(cpuThrottleWindow({ windowScale: 1 / 60 }), "5s");
+    assert.equal(cpuThrottleWindow({ windowScale: 1 / 600 }), "4s");
   });
 
   it("fails (exit 1, FAILED) when an expectation is wrong, so the cases above can fail", () => {

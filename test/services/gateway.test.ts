@@ -2,6 +2,7 @@
 // propagation, against a real nats-server and a stub router that replies what each test needs.
 import assert from "node:assert/strict";
 import { NatsConnection } from "nats";
+import { CGROUP_CPU_METRICS } from "../../services/common/cgroup-cpu";
 import { ROUTER_ERROR_STATUS, SUBJECTS } from "../../services/common/contract";
 import type { RunningGateway } from "../../services/gateway/src/app";
 import { NatsServer, startNats } from "../support/nats-server";
@@ -242,6 +243,9 @@ describe("gateway: contract endpoints and error table", function () {
     }
     assert.ok(m.body.includes('route="/api/v1/routes/decide/{message_id}"'), "route template label");
     assert.ok(!m.body.includes("/api/v1/nope"), "raw paths never become labels");
+    // This host has cgroup v1 (/sys/fs/cgroup/cpu): the gateway exports its own cgroup's throttling.
+    for (const name of Object.values(CGROUP_CPU_METRICS))
+      assert.match(m.body, new RegExp(`^${name} [0-9.e+-]+$`, "m"), name);
     const j = await call(`${gw.url}/_metrics`);
     assert.equal(j.status, 200);
     assert.equal(typeof j.body.rps, "number");

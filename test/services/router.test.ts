@@ -3,6 +3,7 @@
 // fault injection and the HTTP side.
 import assert from "node:assert/strict";
 import { headers as natsHeaders, type NatsConnection } from "nats";
+import { CGROUP_CPU_METRICS } from "../../services/common/cgroup-cpu";
 import { DECISIONS_BUCKET, SUBJECTS, intakeSubject } from "../../services/common/contract";
 import type { RouterHandle } from "../../services/router/src/app";
 import { decisionKey } from "../../services/router/src/durable";
@@ -339,6 +340,9 @@ describe("router service over NATS", function () {
       assert.ok(m.includes(`router_decision_duration_seconds_bucket{le="${le}"}`), `bucket ${le}`);
     }
     assert.match(m, /router_decisions_total\{outcome="success",provider="p[12]"\} [1-9]/);
+    // This host has cgroup v1 (/sys/fs/cgroup/cpu): the router exports its own cgroup's throttling.
+    for (const name of Object.values(CGROUP_CPU_METRICS))
+      assert.match(m, new RegExp(`^${name} [0-9.e+-]+$`, "m"), name);
     assert.equal((await fetch(`http://127.0.0.1:${router.metricsPort}/nope`)).status, 404);
   });
 });

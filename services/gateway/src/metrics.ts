@@ -2,6 +2,7 @@
 // the rolling numbers behind the /_metrics JSON summary. Labels are bounded: route templates (never raw
 // paths), methods, statuses, outcomes, and tenants only from the configured allowlist.
 import client from "prom-client";
+import { registerCgroupCpuMetrics } from "../../common/cgroup-cpu";
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const METHODS = new Set(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]);
@@ -52,6 +53,7 @@ export class GatewayMetrics {
     this.tenants = new Set(metricsTenants);
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });
+    registerCgroupCpuMetrics(this.registry);
     this.requests = new client.Counter({
       name: "gateway_http_requests_total",
       help: "HTTP requests by route template, method and status",

@@ -2,6 +2,7 @@
 // routers in one test process do not collide. Label values are bounded: outcomes are a fixed set,
 // providers come from the policy config, intake codes from the contract.
 import client from "prom-client";
+import { registerCgroupCpuMetrics } from "../../common/cgroup-cpu";
 import { INTAKE_CODES } from "../../common/contract";
 import type { BreakerState } from "./breaker";
 
@@ -98,6 +99,7 @@ export class RouterMetrics {
     for (const p of providers) this.breakerOpen.set({ provider: p }, 0);
     for (const code of Object.keys(INTAKE_CODES)) this.intakeErrors.inc({ code }, 0);
     client.collectDefaultMetrics({ register: this.registry });
+    registerCgroupCpuMetrics(this.registry);
   }
 
   decision(outcome: Outcome, provider: string, seconds: number): void {

@@ -17,6 +17,16 @@ interface Case {
 const gw = 'job="gateway",instance="gw:8080"';
 const rt = 'job="router",instance="rt:9090"';
 const MIB256 = 268435456;
+const CADV = 'image="beamline/router",instance="cadvisor:8080",name="router-1"';
+/** CFS period counters (promtool values) of a service's own cgroup, or of a container in cAdvisor. */
+const ownCfs = (sel: string, periods: string, throttled: string): [string, string][] => [
+  [`process_cgroup_cpu_periods_total{${sel}}`, periods],
+  [`process_cgroup_cpu_throttled_periods_total{${sel}}`, throttled],
+];
+const cadvisorCfs = (periods: string, throttled: string): [string, string][] => [
+  [`container_cpu_cfs_periods_total{${CADV}}`, periods],
+  [`container_cpu_cfs_throttled_periods_total{${CADV}}`, throttled],
+];
 
 export const INFRA_CASES: Case[] = [
   {
@@ -146,6 +156,38 @@ export const INFRA_CASES: Case[] = [
     name: "gateway p99 lag 10 ms",
     series: [[`nodejs_eventloop_lag_p99_seconds{${gw}}`, "0.01x10"]],
     evalTime: "6m",
+  },
+  {
+    alert: "CpuThrottled",
+    fires: true,
+    name: "router's own cgroup throttled in half of its periods for 15 minutes",
+    series: [...ownCfs(rt, "0+600x20", "0+300x20"), ...ownCfs(gw, "0+600x20", "0+30x20")],
+    evalTime: "15m",
+    labels: [{ job: "router", instance: "rt:9090" }],
+    valueText: "50%",
+  },
+  {
+    alert: "CpuThrottled",
+    fires: true,
+    name: "cAdvisor: a container throttled in a third of its periods",
+    series: cadvisorCfs("0+600x20", "0+200x20"),
+    evalTime: "15m",
+    labels: [{ image: "beamline/router", instance: "cadvisor:8080", name: "router-1" }],
+    valueText: "33.33%",
+  },
+  {
+    alert: "CpuThrottled",
+    fires: false,
+    name: "10% of the periods throttled, on both sources (below the ratio)",
+    series: [...ownCfs(rt, "0+600x20", "0+60x20"), ...cadvisorCfs("0+600x20", "0+60x20")],
+    evalTime: "15m",
+  },
+  {
+    alert: "CpuThrottled",
+    fires: false,
+    name: "no quota on either source: periods do not grow, 0/0 is dropped (no NaN alert)",
+    series: [...ownCfs(rt, "0x20", "0x20"), ...cadvisorCfs("50x20", "40x20")],
+    evalTime: "15m",
   },
   {
     alert: "MemoryNearLimit",

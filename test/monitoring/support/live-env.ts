@@ -15,6 +15,7 @@ import {
   renderPrometheusConfig,
   renderRuleFiles,
 } from "../../../monitoring";
+import { parseProcCgroup } from "../../../services/common/cgroup-cpu";
 import { SUBJECTS } from "../../../services/common/contract";
 import { NatsServer } from "../../support/nats-server";
 import { freePort } from "../../support/ports";
@@ -323,13 +324,47 @@ export class LiveEnv {
     });
   }
 
+  private async controlConnection(): Promise<NatsConnection> {
+    this.control ??= await connect({ servers: this.nats.url });
+    return this.control;
+  }
+
   /** Sends a fault command to the router (ROUTER_FAULTS_ENABLED) and checks it was accepted. */
   async fault(spec: Record<string, unknown>): Promise<void> {
-    this.control ??= await connect({ servers: this.nats.url });
+    const nc = await this.controlConnection();
     const jc = JSONCodec<{ ok: boolean }>();
-    const reply = await this.control.request(SUBJECTS.faults, jc.encode(spec as never), { timeout: 3000 });
+    const reply = await nc.request(SUBJECTS.faults, jc.encode(spec as never), { timeout: 3000 });
     const body = jc.decode(reply.data);
     if (!body.ok) throw new Error(`fault command refused: ${JSON.stringify(body)}`);
+  }
+
+  /**
+   * Closed-loop decide requests straight to the routers over NATS (no gateway hop, so the CPU goes to
+   * the router), each with a new request_id (an idempotency record per decide, the costly path), until
+   * the returned function is called.
+   */
+  decideLoad(concurrency: number): () => Promise<void> {
+    let running = true;
+    const loops = Array.from({ length: concurrency }, async (_, worker) => {
+      const nc = await this.controlConnection();
+      for (let n = 0; running; n++) {
+        const body = {
+          version: "1",
+          tenant_id: "tenant-a",
+          request_id: `load-${worker}-${n}-${Date.now()}`,
+          message: {},
+        };
+        try {
+          await nc.request(SUBJECTS.decide, JSON.stringify(body), { timeout: 3000 });
+        } catch {
+          // A timeout under a tight quota is part of the fault; the loop goes on.
+        }
+      }
+    });
+    return async () => {
+      running = false;
+      await Promise.all(loops);
+    };
   }
 
   async query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
@@ -352,5 +387,108 @@ export class LiveEnv {
     await this.webhook.stop();
     await this.nats.stop();
     this.tmp.cleanup();
+  }
+}
+
+const CGROUP_FS = "/sys/fs/cgroup";
+
+/**
+ * A real CPU quota as a fault: a new cgroup with a CFS quota, and a process moved into it (all its
+ * threads: cgroup.procs). cgroup v1 uses the `cpu` hierarchy; v2 the unified one, at its root (the root
+ * is exempt from the no-processes-in-inner-cgroups rule, and needs `cpu` in its subtree_control). Needs
+ * root and a writable cgroup filesystem; the live test runs as root in CI, so a failure here is thrown
+ * with what was attempted, never skipped.
+ */
+export class CpuQuotaCgroup {
+  private moved = false;
+
+  private constructor(
+    readonly version: 1 | 2,
+    readonly dir: string,
+    private readonly pid: number,
+    private readonly periodUs: number,
+    /** The cgroup the process came from; remove() moves it back there. */
+    private readonly home: string,
+  ) {}
+
+  static create(pid: number, quotaUs: number, periodUs = 100000): CpuQuotaCgroup {
+    const v1 = ["cpu", "cpu,cpuacct"]
+      .map((m) => path.join(CGROUP_FS, m))
+      .find((m) => fs.existsSync(path.join(m, "cpu.cfs_quota_us")));
+    const v2 = !v1 && fs.existsSync(path.join(CGROUP_FS, "cgroup.controllers"));
+    if (!v1 && !v2)
+      throw new Error(
+        `no cgroup CPU controller under ${CGROUP_FS}: neither v1 (cpu/cpu.cfs_quota_us) nor v2 (cgroup.controllers)`,
+      );
+    const version = v1 ? 1 : 2;
+    const mount = v1 ?? CGROUP_FS;
+    const own = parseProcCgroup(fs.readFileSync(`/proc/${pid}/cgroup`, "utf8")).find(
+      (c) => c.version === version,
+    );
+    // In a container the path named by /proc is the host's; the mount is then the process's own cgroup.
+    const home =
+      own && fs.existsSync(path.join(mount, own.path, "cgroup.procs")) ? path.join(mount, own.path) : mount;
+    const g = new CpuQuotaCgroup(
+      version,
+      path.join(mount, `proving-ground-live-${process.pid}`),
+      pid,
+      periodUs,
+      home,
+    );
+    try {
+      fs.mkdirSync(g.dir);
+      if (version === 2) {
+        const control = path.join(mount, "cgroup.subtree_control");
+        if (!fs.readFileSync(control, "utf8").split(/\s+/).includes("cpu")) fs.writeFileSync(control, "+cpu");
+      }
+      g.setQuota(quotaUs);
+      fs.writeFileSync(path.join(g.dir, "cgroup.procs"), String(pid));
+      g.moved = true;
+    } catch (e) {
+      const why = (e as Error).message;
+      void g.remove().catch(() => undefined);
+      throw new Error(
+        `cannot put pid ${pid} under a CPU quota of ${quotaUs}/${periodUs} µs in ${g.dir} (cgroup v${version}; ` +
+          `this needs root and a writable cgroup filesystem): ${why}`,
+      );
+    }
+    return g;
+  }
+
+  /** Sets the quota per period (µs); null lifts it (v1 -1, v2 max). */
+  setQuota(quotaUs: number | null): void {
+    if (this.version === 1) {
+      fs.writeFileSync(path.join(this.dir, "cpu.cfs_period_us"), String(this.periodUs));
+      fs.writeFileSync(path.join(this.dir, "cpu.cfs_quota_us"), String(quotaUs ?? -1));
+    } else {
+      fs.writeFileSync(path.join(this.dir, "cpu.max"), `${quotaUs ?? "max"} ${this.periodUs}`);
+    }
+  }
+
+  /** Moves the process back to its own cgroup (if it still runs) and removes this one. */
+  async remove(): Promise<void> {
+    if (this.moved) {
+      try {
+        fs.writeFileSync(path.join(this.home, "cgroup.procs"), String(this.pid));
+      } catch (e) {
+        // ESRCH: the process has exited, which empties the cgroup as well.
+        if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+      }
+      this.moved = false;
+    }
+    // rmdir answers EBUSY while an exiting process is still being detached from the cgroup.
+    await waitFor(
+      `rmdir ${this.dir}`,
+      () => {
+        try {
+          fs.rmdirSync(this.dir);
+          return true;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") return true;
+          throw e;
+        }
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
   }
 }
