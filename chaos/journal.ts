@@ -1,6 +1,8 @@
 // The journal of one chaos run (JSON, one file per run): what was done, when, what was observed and
 // which gates passed. The HTML report is rendered from it alone.
 import type { Role } from "../stacks/outputs";
+import type { InstanceTrend } from "../loadtests/resources";
+import type { TailVerdict } from "../loadtests/tail-cause";
 import type { DriverCapability } from "./drivers/types";
 import type { LedgerReport } from "./ledger";
 import type { AlertObservation, RequestRecord } from "./measures";
@@ -52,6 +54,11 @@ export interface ExperimentJournal {
   probes: ProbeSample[];
   alerts: AlertObservation[];
   requests: RequestRecord[];
+  /** CPU, throttling, event-loop delay and GC per instance (seconds since startedAt), and its source. */
+  resources?: InstanceTrend[];
+  resourceSource?: string;
+  /** Which measured cause, if any, the slow p99 seconds coincide with. */
+  tail?: TailVerdict;
   ledger?: LedgerReport;
   drain?: { ms: number; caughtUp: boolean };
   measures?: Measures;

@@ -2,6 +2,7 @@
 // the experiment started) shared by every chart: the fault window is shaded, fault steps and first
 // alert firings are vertical markers, and the charts show request outcomes, SLO burn, p99 and probes.
 import { escapeXml as esc, lineChart, Marker } from "../loadtests/report/charts";
+import { causeCharts, mdTableToHtml, renderResourceTable, renderTail } from "../loadtests/report/write";
 import type { ExperimentJournal, RunJournal } from "./journal";
 import { burnRate, perSecond } from "./measures";
 
@@ -39,7 +40,8 @@ function timeline(j: ExperimentJournal): string {
         ]
       : [];
   const bx = (i: number) => i + 0.5;
-  const common = { markers, bands, xLabel: "seconds since start", width: 960, height: 220 };
+  const xDomain = [0, x(end)] as const;
+  const common = { markers, bands, xLabel: "seconds since start", width: 960, height: 220, xDomain };
   const slo = j.definition.hypothesis.successRate;
   const charts = [
     lineChart({
@@ -107,8 +109,18 @@ function timeline(j: ExperimentJournal): string {
         },
       ],
     }),
+    ...causeCharts(j.resources ?? [], "", common),
   ];
   return charts.join("\n");
+}
+
+/** Resources per instance and the tail verdict (the same rule and tables as the load reports). */
+function causes(j: ExperimentJournal): string {
+  if (!j.resources?.length || !j.tail) return "";
+  return (
+    `<h3>Tail latency and its causes (resources from ${esc(j.resourceSource ?? "–")})</h3>` +
+    mdTableToHtml([...renderResourceTable(j.resources), "", ...renderTail(j.tail)].join("\n"))
+  );
 }
 
 function events(j: ExperimentJournal): string {
@@ -205,6 +217,7 @@ function experimentSection(j: ExperimentJournal): string {
     ];
     if (detail.length) parts.push(`<ul>${detail.map((d) => `<li>${esc(d)}</li>`).join("")}</ul>`);
   }
+  parts.push(causes(j));
   if (j.requests.length) parts.push(timeline(j));
   parts.push(events(j), "</section>");
   return parts.join("\n");

@@ -2,6 +2,8 @@
 // (fault steps) → rollbacks (always) → observation → drain and ledger → measures → gates → journal.
 import crypto from "node:crypto";
 import type { Role, StackOutputs } from "../stacks/outputs";
+import { analyzeResources, ResourceSampler } from "../loadtests/resources";
+import { decideLatencyThresholdMs, DEFAULT_TAIL_RULE, tailCause } from "../loadtests/tail-cause";
 import { drain } from "./drain";
 import { awaitHealthy } from "./health";
 import type { ChaosDriver, DriverCapability } from "./drivers/types";
@@ -16,6 +18,7 @@ import {
   inWindow,
   p99Ok,
   Path,
+  perSecond,
   RequestRecord,
   timeToDetect,
   timeToRecover,
@@ -122,6 +125,9 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
   j.stateBefore = await snapshot(o.outputs, o.driver);
   const runId = `${e.name}-${crypto.randomBytes(4).toString("hex")}`;
   const observer = startObserver(o.outputs, o.driver);
+  // Throttling, event-loop delay and GC of every instance on the experiment's time axis, beside p99.
+  const sampler = new ResourceSampler(o.outputs, 1000);
+  sampler.start();
   // The load's tenant ("chaos") sends its bearer token when the stack requires tenant tokens.
   const token = o.outputs.tenantTokens?.[CHAOS_TENANT];
   const load = startLoad({
@@ -194,6 +200,13 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
   await observer.stop();
   j.observedEnd = observedEnd;
   j.requests = load.records.sort((a, b) => a.intendedAt - b.intendedAt);
+  j.resources = analyzeResources(await sampler.stop(), startedAt);
+  j.resourceSource = sampler.source;
+  j.tail = tailCause(
+    perSecond(j.requests, startedAt, observedEnd).map((b, i) => [i, b.p99 ?? NaN] as const),
+    j.resources,
+    { ...DEFAULT_TAIL_RULE, thresholdMs: decideLatencyThresholdMs() },
+  );
   j.probes = observer.probes;
   j.alerts = [...observer.alerts.values()];
 
@@ -230,6 +243,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
   });
   j.status = j.reasons.length === 0 && j.gates.every((g) => g.pass) ? "passed" : "failed";
   j.endedAt = Date.now();
+  if (j.tail.verdict) say(`${e.name}: tail: ${j.tail.verdict}`);
   say(`${e.name}: ${j.status}`);
   return j;
 }

@@ -10,6 +10,7 @@ import { OpenModelResult, runOpenModel, Schedule, WindowStat } from "./open-mode
 import { plannedBody } from "./payloads";
 import { analyzeResources, InstanceTrend, ResourceSampler } from "./resources";
 import { firstLast, percentiles } from "./stats";
+import { decideLatencyThresholdMs, DEFAULT_TAIL_RULE, tailCause, TailVerdict } from "./tail-cause";
 import { runWrk, WrkResult } from "./wrk";
 
 export const PROFILE_NAMES = ["sustained", "rate", "burst", "mixed", "errors", "soak"] as const;
@@ -152,6 +153,8 @@ export interface ProfileResult {
     diff: { throughput_pct: number | null; p99_pct: number | null; p50_pct: number | null };
   };
   openModel?: Omit<OpenModelResult, "windows">;
+  /** Which measured cause, if any, the slow p99 windows coincide with (see tail-cause.ts). */
+  tail: TailVerdict;
   notes: string[];
 }
 
@@ -363,6 +366,21 @@ export async function runProfile(name: ProfileName, t: LoadTarget, s: RunSetting
   values.mem_slope_mib_per_hour = svc.length ? Math.max(...svc.map((r) => r.memSlopeMiBPerHour)) : null;
   values.mem_growth_mib = svc.length ? Math.max(...svc.map((r) => r.rssGrowthAfterWarmupMiB)) : null;
   values.gateway_cpu_pct = resources.find((r) => r.role === "gateway")?.cpuMeanPct ?? null;
+  const worst = (f: (r: InstanceTrend) => number | null) => {
+    const v = resources.map(f).filter((x): x is number => x !== null);
+    return v.length ? Math.max(...v) : null;
+  };
+  values.throttled_share_max = worst((r) => r.throttledShare);
+  values.throttled_ms_per_s_max = worst((r) => r.throttledMsPerS);
+  values.eventloop_p99_max_ms = worst((r) => r.eventLoopP99MaxMs);
+  values.gc_ms_per_s_max = worst((r) => r.gcMsPerS);
+  const winS = windows.length > 1 ? (windows[1].tMs - windows[0].tMs) / 1000 : 1;
+  const tail = tailCause(
+    windows.filter((w) => w.count > 0).map((w) => [w.tMs / 1000, w.p99Us / 1000] as const),
+    resources,
+    { ...DEFAULT_TAIL_RULE, thresholdMs: decideLatencyThresholdMs() },
+    winS,
+  );
   const d = drift(windows);
   values.p99_first_ms = Number.isFinite(d.first) ? d.first : null;
   values.p99_last_ms = Number.isFinite(d.last) ? d.last : null;
@@ -477,6 +495,7 @@ export async function runProfile(name: ProfileName, t: LoadTarget, s: RunSetting
     ratios,
     wrk,
     openModel,
+    tail,
     notes,
   };
 }

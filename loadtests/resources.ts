@@ -1,11 +1,15 @@
-// Resource sampling during load and soak: memory and CPU of every gateway, router and NATS instance.
-// The source follows the stack's chaos driver: /proc/<pid> for the process driver (loopback stack),
-// the Docker API (dockerode, one-shot stats) for docker. The analysis is pure: memory slope per hour
-// (after a warm-up share) and the CPU trend, per instance.
+// Resource sampling during load, soak and chaos: memory and CPU of every gateway, router and NATS instance,
+// with the causes of a long tail beside them: CFS throttling (the engine's view: the Docker stats API, or
+// the cgroup files of a host process) and, for the Node services, event-loop delay and GC time from their
+// own /metrics. The source follows the stack's chaos driver: /proc/<pid> for the process driver (loopback
+// stack), the Docker API (dockerode, one-shot stats) for docker. The analysis is pure: memory slope per
+// hour (after a warm-up share), the CPU trend and per-interval series of every cause, per instance.
 import fs from "node:fs";
 import Docker from "dockerode";
+import { readCgroupCpu } from "../services/common/cgroup-cpu";
 import type { Role, StackOutputs } from "../stacks/outputs";
-import { linearFit, mean, slopePerHour } from "./stats";
+import { metricSum, Sample, scrape } from "./prom-text";
+import { linearFit, mean, percentiles, slopePerHour } from "./stats";
 
 export interface ResourceSample {
   /** Epoch ms. */
@@ -15,6 +19,59 @@ export interface ResourceSample {
   rssBytes: number;
   /** Cumulative CPU seconds used by the instance. */
   cpuSeconds: number;
+  /** Cumulative CFS counters of the instance's cgroup; absent when the source has none. */
+  throttle?: CfsCounters;
+  /** Event-loop delay since the service's previous scrape (prom-client), seconds. */
+  eventLoopP50s?: number;
+  eventLoopP99s?: number;
+  /** Cumulative GC pause time of the service (sum of nodejs_gc_duration_seconds), seconds. */
+  gcSeconds?: number;
+}
+
+/** CFS bandwidth counters: scheduler periods with a quota, how many of them throttled, throttled time. */
+export interface CfsCounters {
+  periods: number;
+  throttledPeriods: number;
+  throttledSeconds: number;
+}
+
+/** CFS counters from the Docker stats API's `cpu_stats.throttling_data` (throttled_time in ns). */
+export function dockerThrottling(stats: any): CfsCounters | undefined {
+  const d = stats?.cpu_stats?.throttling_data;
+  if (!d || typeof d.periods !== "number") return undefined;
+  return {
+    periods: d.periods,
+    throttledPeriods: d.throttled_periods ?? 0,
+    throttledSeconds: (d.throttled_time ?? 0) / 1e9,
+  };
+}
+
+/**
+ * prom-client's event-loop monitor (perf_hooks.monitorEventLoopDelay) fires a timer every 10 ms
+ * (`eventLoopMonitoringPrecision`, not changed by our services) and records the time between firings,
+ * so an idle loop reads 10 ms. The delay a request sees is what lies beyond that.
+ */
+export const EVENT_LOOP_RESOLUTION_S = 0.01;
+
+/**
+ * Event-loop delay (beyond the monitor's resolution) and GC time from a Node service's Prometheus text
+ * (prom-client default metrics). The percentiles cover the time since the service's previous scrape:
+ * prom-client resets its histogram at every scrape (ours and Prometheus's).
+ */
+export function nodeRuntime(samples: Sample[]): {
+  eventLoopP50s?: number;
+  eventLoopP99s?: number;
+  gcSeconds?: number;
+} {
+  const delay = (name: string) => {
+    const v = metricSum(samples, name);
+    return v === undefined ? undefined : Math.max(0, v - EVENT_LOOP_RESOLUTION_S);
+  };
+  return {
+    eventLoopP50s: delay("nodejs_eventloop_lag_p50_seconds"),
+    eventLoopP99s: delay("nodejs_eventloop_lag_p99_seconds"),
+    gcSeconds: metricSum(samples, "nodejs_gc_duration_seconds_sum"),
+  };
 }
 
 export const SAMPLED_ROLES: Role[] = ["gateway", "router", "nats"];
@@ -37,6 +94,11 @@ export function procUsage(pid: number): { rssBytes: number; cpuSeconds: number }
   }
 }
 
+/** CFS counters of a host process's cgroup (cpu.stat, the same reader the services export with). */
+export function procThrottling(pid: number): CfsCounters | undefined {
+  return readCgroupCpu("/", undefined, pid)?.stat;
+}
+
 export class ResourceSampler {
   readonly samples: ResourceSample[] = [];
   private timer?: NodeJS.Timeout;
@@ -53,40 +115,88 @@ export class ResourceSampler {
     if (this.source === "docker") this.docker = new Docker();
   }
 
+  /**
+   * The /metrics URL of a Node service instance, by role and index: the gateway's through gatewayUrl
+   * (one gateway per stack), each router's from routerMetricsUrls (same order as its chaos targets).
+   */
+  private metricsUrl(role: Role, index: number): string | undefined {
+    const base =
+      role === "gateway" && index === 0
+        ? this.outputs.gatewayUrl
+        : role === "router"
+          ? this.outputs.routerMetricsUrls[index]
+          : undefined;
+    if (!base) return undefined;
+    return /\/metrics$/.test(base) ? base : `${base.replace(/\/$/, "")}/metrics`;
+  }
+
+  /** Event-loop delay and GC time of one instance, or nothing when it has no readable /metrics. */
+  private async runtime(role: Role, index: number): Promise<ReturnType<typeof nodeRuntime>> {
+    const url = this.metricsUrl(role, index);
+    if (!url) return {};
+    try {
+      return nodeRuntime(await scrape(url, 900));
+    } catch {
+      return {}; // down (chaos) or slow: a gap in the series, not a failed run
+    }
+  }
+
   async sampleOnce(): Promise<void> {
     const t = Date.now();
+    const jobs: Promise<void>[] = [];
     for (const role of SAMPLED_ROLES) {
       const target = this.outputs.chaosTargets[role];
       if (!target) continue;
       if (this.source === "proc") {
         (target.pids ?? []).forEach((pid, i) => {
-          const u = procUsage(pid);
-          if (u) this.samples.push({ t, role, instance: `${role}-${i}`, ...u });
-        });
-      } else if (this.source === "docker") {
-        await Promise.all(
-          (target.containers ?? []).map(async (name) => {
-            try {
-              const s = (await this.docker!.getContainer(name).stats({
-                stream: false,
-                "one-shot": true,
-              } as never)) as any;
-              const cache =
-                s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
+          jobs.push(
+            (async () => {
+              const u = procUsage(pid);
+              if (!u) return;
+              const rt = await this.runtime(role, i);
               this.samples.push({
                 t,
                 role,
-                instance: name,
-                rssBytes: Math.max(0, (s.memory_stats?.usage ?? 0) - cache),
-                cpuSeconds: (s.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9,
+                instance: `${role}-${i}`,
+                ...u,
+                throttle: procThrottling(pid),
+                ...rt,
               });
-            } catch {
-              // container stopped meanwhile (chaos); the gap shows in the chart
-            }
-          }),
-        );
+            })(),
+          );
+        });
+      } else if (this.source === "docker") {
+        (target.containers ?? []).forEach((name, i) => {
+          jobs.push(
+            (async () => {
+              try {
+                const [s, rt] = await Promise.all([
+                  this.docker!.getContainer(name).stats({
+                    stream: false,
+                    "one-shot": true,
+                  } as never) as unknown as Promise<any>,
+                  this.runtime(role, i),
+                ]);
+                const cache =
+                  s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
+                this.samples.push({
+                  t,
+                  role,
+                  instance: name,
+                  rssBytes: Math.max(0, (s.memory_stats?.usage ?? 0) - cache),
+                  cpuSeconds: (s.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9,
+                  throttle: dockerThrottling(s),
+                  ...rt,
+                });
+              } catch {
+                // container stopped meanwhile (chaos); the gap shows in the chart
+              }
+            })(),
+          );
+        });
       }
     }
+    await Promise.all(jobs);
   }
 
   start(): void {
@@ -123,6 +233,89 @@ export interface InstanceTrend {
   /** Per-interval series for charts: [seconds since start, MiB] and [seconds, CPU %]. */
   rssSeries: [number, number][];
   cpuSeries: [number, number][];
+  /**
+   * CFS throttling over the whole run: share of quota periods throttled and throttled ms per second;
+   * null when the source has no counters or the instance has no CPU quota (its periods do not grow).
+   */
+  throttledShare: number | null;
+  throttledMsPerS: number | null;
+  /** Per interval: [seconds, share of periods throttled] and [seconds, throttled ms per second]. */
+  throttledShareSeries: [number, number][];
+  throttledMsSeries: [number, number][];
+  /** Event-loop delay: median of the sampled p50s and largest sampled p99 (ms); null without /metrics. */
+  eventLoopP50Ms: number | null;
+  eventLoopP99MaxMs: number | null;
+  /** [seconds, event-loop delay p99 ms] per sample. */
+  eventLoopP99Series: [number, number][];
+  /** GC pause time per second of run (ms/s, mean) and per interval. */
+  gcMsPerS: number | null;
+  gcMsSeries: [number, number][];
+}
+
+/**
+ * Per-interval rate of a cumulative counter, [seconds since start, Δvalue/Δt × scale]. An interval
+ * where the counter went down (a restart resets it) is skipped instead of reported negative.
+ */
+function rateSeries(
+  ss: ResourceSample[],
+  start: number,
+  value: (s: ResourceSample) => number | undefined,
+  scale = 1,
+): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 1; i < ss.length; i++) {
+    const a = value(ss[i - 1]);
+    const b = value(ss[i]);
+    const dt = (ss[i].t - ss[i - 1].t) / 1000;
+    if (a === undefined || b === undefined || dt <= 0 || b < a) continue;
+    out.push([(ss[i].t - start) / 1000, ((b - a) / dt) * scale]);
+  }
+  return out;
+}
+
+/** Throttling series and totals of one instance (pure). Sums only intervals without a counter reset. */
+function throttling(ss: ResourceSample[], start: number) {
+  const shareSeries: [number, number][] = [];
+  const msSeries: [number, number][] = [];
+  let periods = 0;
+  let throttled = 0;
+  let seconds = 0;
+  let span = 0;
+  for (let i = 1; i < ss.length; i++) {
+    const a = ss[i - 1].throttle;
+    const b = ss[i].throttle;
+    const dt = (ss[i].t - ss[i - 1].t) / 1000;
+    if (!a || !b || dt <= 0 || b.periods < a.periods || b.throttledSeconds < a.throttledSeconds) continue;
+    const dp = b.periods - a.periods;
+    const x = (ss[i].t - start) / 1000;
+    shareSeries.push([x, dp > 0 ? (b.throttledPeriods - a.throttledPeriods) / dp : 0]);
+    msSeries.push([x, ((b.throttledSeconds - a.throttledSeconds) * 1000) / dt]);
+    periods += dp;
+    throttled += b.throttledPeriods - a.throttledPeriods;
+    seconds += b.throttledSeconds - a.throttledSeconds;
+    span += dt;
+  }
+  const quota = periods > 0;
+  return {
+    throttledShare: quota ? throttled / periods : null,
+    throttledMsPerS: quota && span > 0 ? (seconds * 1000) / span : null,
+    throttledShareSeries: quota ? shareSeries : [],
+    throttledMsSeries: quota ? msSeries : [],
+  };
+}
+
+/** Event-loop and GC figures of one instance (pure). */
+function runtimeFigures(ss: ResourceSample[], start: number) {
+  const el = ss.filter((s) => s.eventLoopP99s !== undefined);
+  const p50s = ss.map((s) => s.eventLoopP50s).filter((v): v is number => v !== undefined);
+  const gc = rateSeries(ss, start, (s) => s.gcSeconds, 1000);
+  return {
+    eventLoopP50Ms: p50s.length ? percentiles(p50s, [50])[0] * 1000 : null,
+    eventLoopP99MaxMs: el.length ? Math.max(...el.map((s) => s.eventLoopP99s! * 1000)) : null,
+    eventLoopP99Series: el.map((s) => [(s.t - start) / 1000, s.eventLoopP99s! * 1000] as [number, number]),
+    gcMsPerS: gc.length ? mean(gc.map((g) => g[1])) : null,
+    gcMsSeries: gc,
+  };
 }
 
 /** Per-instance memory slope and CPU trend from raw samples (pure). */
@@ -139,13 +332,7 @@ export function analyzeResources(samples: ResourceSample[], t0?: number): Instan
     ss.sort((a, b) => a.t - b.t);
     const mem = ss.map((s) => [s.t, s.rssBytes / 1048576] as const);
     const fit = slopePerHour(mem);
-    const cpu: [number, number][] = [];
-    for (let i = 1; i < ss.length; i++) {
-      const dt = (ss[i].t - ss[i - 1].t) / 1000;
-      const dc = ss[i].cpuSeconds - ss[i - 1].cpuSeconds;
-      // A restart resets the counter; skip that interval instead of reporting a negative CPU.
-      if (dt > 0 && dc >= 0) cpu.push([(ss[i].t - start) / 1000, (dc / dt) * 100]);
-    }
+    const cpu = rateSeries(ss, start, (s) => s.cpuSeconds, 100);
     const cpuFit = linearFit(cpu.map(([x, y]) => [x / 3600, y] as const));
     out.push({
       instance,
@@ -161,6 +348,8 @@ export function analyzeResources(samples: ResourceSample[], t0?: number): Instan
       cpuTrendPctPerHour: cpuFit.slope,
       rssSeries: mem.map(([t, v]) => [(t - start) / 1000, v]),
       cpuSeries: cpu,
+      ...throttling(ss, start),
+      ...runtimeFigures(ss, start),
     });
   }
   return out.sort((a, b) => a.instance.localeCompare(b.instance));

@@ -80,6 +80,7 @@ export async function runValidation(request: ValidationRequest): Promise<Validat
       `[load] ${name}: ${r.passed ? "passed" : "FAILED"} ${r.values.throughput_rps?.toFixed(0)} req/s, p99 ${r.values.p99_ms?.toFixed(1)} ms, success ${((r.values.success_rate ?? 0) * 100).toFixed(3)} %`,
     );
     for (const g of r.gates) if (!g.passed) log(`        gate failed: ${g.detail}`);
+    if (r.tail.verdict) log(`        tail: ${r.tail.verdict}`);
   }
   const finished = new Date();
   const dir = path.join(req.reportsDir, id);

@@ -43,6 +43,8 @@ export interface ChartOptions {
   thresholds?: { y: number; label: string; color?: string }[];
   markers?: Marker[];
   bands?: Band[];
+  /** x range to cover at least (charts of one run share it, so their time axes line up). */
+  xDomain?: readonly [number, number];
 }
 
 const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
@@ -116,6 +118,7 @@ export function lineChart(o: ChartOptions): string {
   for (const t of o.thresholds ?? []) ys.push(t.y);
   for (const mk of o.markers ?? []) xs.push(mk.x);
   for (const b of o.bands ?? []) xs.push(b.from, b.to);
+  if (o.xDomain && xs.length) xs.push(...o.xDomain);
 
   const parts: string[] = [];
   parts.push(

@@ -6,7 +6,9 @@ import path from "node:path";
 import type { CheckResult } from "../e2e/check";
 import { GROUP_TITLES } from "../e2e/check";
 import type { ProfileResult } from "../profiles";
-import { barChart, escapeXml, lineChart, Series } from "./charts";
+import type { InstanceTrend } from "../resources";
+import { TAIL_METHOD, TailVerdict } from "../tail-cause";
+import { barChart, ChartOptions, escapeXml, lineChart, Series } from "./charts";
 
 export interface LogFile {
   name: string;
@@ -50,6 +52,41 @@ export function collectFailures(e2e: CheckResult[] | undefined, profiles: Profil
 function n(v: number | null | undefined, digits = 1): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   return Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits);
+}
+
+/** Per-instance resources and tail causes (Markdown table lines). */
+export function renderResourceTable(resources: InstanceTrend[]): string[] {
+  const L = [
+    "| instance | RSS first → last (MiB) | slope (MiB/h) | CPU mean % | CPU trend (%/h) | throttled periods % | throttled ms/s | event-loop p50 / p99 max (ms) | GC ms/s |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const x of resources) {
+    const pct = x.throttledShare === null ? "no quota" : `${n(x.throttledShare * 100, 2)} %`;
+    L.push(
+      `| ${x.instance} | ${n(x.rssFirstMiB)} → ${n(x.rssLastMiB)} | ${n(x.memSlopeMiBPerHour)} | ${n(x.cpuMeanPct)} | ${n(x.cpuTrendPctPerHour)} | ${pct} | ${n(x.throttledMsPerS, 2)} | ${n(x.eventLoopP50Ms, 2)} / ${n(x.eventLoopP99MaxMs, 2)} | ${n(x.gcMsPerS, 2)} |`,
+    );
+  }
+  return L;
+}
+
+/** The tail-latency verdict with the correlations behind it and the method (Markdown lines). */
+export function renderTail(t: TailVerdict): string[] {
+  const L = [t.verdict ? `verdict: ${t.verdict}` : `verdict: none (${t.reason})`, ""];
+  const shown = t.candidates
+    .filter((c) => c.r !== null)
+    .sort((a, b) => b.r! - a.r!)
+    .slice(0, 6);
+  if (shown.length) {
+    L.push(
+      `| tail cause candidate | r with window p99 | windows | active in slow windows (of ${t.slowWindows}) |`,
+      "|---|---|---|---|",
+    );
+    for (const c of shown)
+      L.push(`| ${c.cause} of ${c.instance} | ${c.r!.toFixed(2)} | ${c.pairs} | ${c.slowActive} |`);
+    L.push("");
+  }
+  L.push(`method: ${TAIL_METHOD} Threshold: ${t.thresholdMs} ms (the gateway-latency SLO).`, "");
+  return L;
 }
 
 export function renderMarkdown(r: RunReport): string {
@@ -127,16 +164,8 @@ export function renderMarkdown(r: RunReport): string {
       L.push(
         `| ${g.metric} ${g.op} ${g.threshold}${g.unit ? " " + g.unit : ""} | ${g.passed ? "pass" : "FAIL"}: ${g.detail} |`,
       );
-    L.push(
-      "",
-      "| instance | RSS first → last (MiB) | slope (MiB/h) | CPU mean % | CPU trend (%/h) |",
-      "|---|---|---|---|---|",
-    );
-    for (const x of p.resources) {
-      L.push(
-        `| ${x.instance} | ${n(x.rssFirstMiB)} → ${n(x.rssLastMiB)} | ${n(x.memSlopeMiBPerHour)} | ${n(x.cpuMeanPct)} | ${n(x.cpuTrendPctPerHour)} |`,
-      );
-    }
+    L.push("", ...renderResourceTable(p.resources));
+    L.push("", ...renderTail(p.tail));
     for (const note of p.notes) L.push("", `note: ${note}`);
     L.push("");
   }
@@ -158,6 +187,28 @@ td,th{border:1px solid #e5e7eb;padding:4px 8px;font-size:13px;text-align:left;ve
 th{background:#f9fafb}.pass{color:#15803d}.fail{color:#b91c1c;font-weight:600}.charts svg{margin:6px 0;border:1px solid #f3f4f6}
 code{background:#f3f4f6;padding:1px 4px}`;
 
+/**
+ * Charts of the tail's likely causes per instance (CFS throttled ms/s, event-loop delay p99, GC ms/s),
+ * each only when some instance has the series. `common` carries the run's shared time axis.
+ */
+export function causeCharts(
+  resources: InstanceTrend[],
+  prefix: string,
+  common: Omit<ChartOptions, "title" | "series">,
+): string[] {
+  const chart = (title: string, pick: (x: InstanceTrend) => [number, number][]) => {
+    const series = resources
+      .filter((x) => pick(x).length)
+      .map((x) => ({ name: x.instance, points: pick(x) }));
+    return series.length ? [lineChart({ ...common, title: `${prefix}${title}`, series })] : [];
+  };
+  return [
+    ...chart("CPU throttled (ms per second, CFS)", (x) => x.throttledMsSeries),
+    ...chart("event-loop delay p99 (ms)", (x) => x.eventLoopP99Series),
+    ...chart("GC pause (ms per second)", (x) => x.gcMsSeries),
+  ];
+}
+
 function profileCharts(p: ProfileResult): string[] {
   const sec = (w: { tMs: number }) => w.tMs / 1000;
   const win = p.windows;
@@ -168,11 +219,14 @@ function profileCharts(p: ProfileResult): string[] {
   ];
   const winS = win.length > 1 ? (win[1].tMs - win[0].tMs) / 1000 : 1;
   const p99Gate = p.gates.find((g) => g.metric === "p99_ms");
+  // Every chart of the profile covers the same seconds, so a p99 spike and its cause line up.
+  const xDomain = [0, p.durationS] as const;
   const charts = [
     lineChart({
       title: `${p.name}: latency percentiles per window (ms)`,
       series: lat,
       xLabel: "seconds",
+      xDomain,
       yLabel: "ms",
       thresholds: p99Gate ? [{ y: p99Gate.threshold, label: `p99 gate ${p99Gate.threshold} ms` }] : [],
     }),
@@ -180,6 +234,7 @@ function profileCharts(p: ProfileResult): string[] {
       title: `${p.name}: throughput (completed req/s)`,
       series: [{ name: "req/s", points: win.map((w) => [sec(w), w.count / winS] as const), area: true }],
       xLabel: "seconds",
+      xDomain,
       ...(p.values.target_rps
         ? { thresholds: [{ y: p.values.target_rps, label: "target rate", color: "#6b7280" }] }
         : {}),
@@ -192,18 +247,22 @@ function profileCharts(p: ProfileResult): string[] {
         { name: "unknown", points: win.map((w) => [sec(w), w.unknown] as const), color: "#7c3aed" },
       ],
       xLabel: "seconds",
+      xDomain,
     }),
     lineChart({
       title: `${p.name}: memory (RSS MiB, ${p.resourceSource})`,
       series: p.resources.map((x) => ({ name: x.instance, points: x.rssSeries })),
       xLabel: "seconds",
+      xDomain,
       yZero: false,
     }),
     lineChart({
       title: `${p.name}: CPU %`,
       series: p.resources.map((x) => ({ name: x.instance, points: x.cpuSeries })),
       xLabel: "seconds",
+      xDomain,
     }),
+    ...causeCharts(p.resources, `${p.name}: `, { xLabel: "seconds", xDomain }),
   ];
   if (p.baseline && p.ratios) {
     charts.push(
@@ -221,7 +280,7 @@ function profileCharts(p: ProfileResult): string[] {
   return charts;
 }
 
-function mdTableToHtml(md: string): string {
+export function mdTableToHtml(md: string): string {
   // The Markdown summary already has every table; the HTML page shows them as HTML tables.
   const out: string[] = [];
   const lines = md.split("\n");

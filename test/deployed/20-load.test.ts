@@ -2,6 +2,7 @@
 // against the real `ci` stack, with every gate asserted. Resources come from the Docker API; the report
 // (reports/<id>/index.html) holds charts, the same-run baseline ratios and the containers' logs.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { DEFAULT_SETTINGS, LOAD_PROFILES } from "../../loadtests/profiles";
 import { runValidation, ValidationOutcome } from "../../loadtests/run";
@@ -50,6 +51,34 @@ describe("load profiles against the deployed ci stack", function () {
         `${role} sampled`,
       );
     }
+  });
+
+  it("puts CFS throttling, event-loop delay and GC beside p99 in every profile, with a verdict or its reason", async () => {
+    for (const p of run.report.profiles) {
+      for (const r of p.resources.filter((x) => x.role === "gateway" || x.role === "router")) {
+        // Every service container has a CPU quota (0.5), so its CFS periods grow under load.
+        assert.ok(
+          r.throttledShare !== null && r.throttledMsSeries.length >= 5,
+          `${p.name}/${r.instance} throttling`,
+        );
+        assert.ok(
+          r.eventLoopP99Series.length >= 5 && r.eventLoopP50Ms !== null,
+          `${p.name}/${r.instance} event loop`,
+        );
+        assert.ok(r.gcMsPerS !== null, `${p.name}/${r.instance} GC`);
+      }
+      assert.ok(p.tail.windows >= 5, `${p.name}: latency windows beside the causes`);
+      assert.ok(p.tail.verdict || p.tail.reason, `${p.name}: verdict or reason`);
+    }
+    const html = fs.readFileSync(path.join(run.dir, "index.html"), "utf8");
+    for (const title of [
+      "CPU throttled (ms per second, CFS)",
+      "event-loop delay p99 (ms)",
+      "GC pause (ms per second)",
+    ])
+      assert.ok(html.includes(`soak: ${title}`), `report chart ${title}`);
+    assert.match(html, /verdict: /);
+    assert.match(html, /throttled periods %/);
   });
 
   it("cross-checked sustained with wrk and bundled the containers' logs", () => {

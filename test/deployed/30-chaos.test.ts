@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { SUITES } from "../../chaos/experiments";
 import type { RunJournal } from "../../chaos/journal";
+import type { StackOutputs } from "../../stacks/outputs";
 import {
   DEPLOY_TIMEOUT_MS,
   DEPLOYED_STACK,
@@ -19,10 +20,11 @@ describe("chaos suite 'ci' against the deployed ci stack, through `npm run chaos
   let cli: CliRun<RunJournal>;
   let journal: RunJournal;
   let dir: string;
+  let outputs: StackOutputs;
 
   before(async function () {
     this.timeout(DEPLOY_TIMEOUT_MS + 600000);
-    await getDeployedStack();
+    outputs = await getDeployedStack();
     cli = await runStackCli<RunJournal>("chaos", ["ci"], "journal.json", 600_000);
     ({ result: journal, dir } = cli);
   });
@@ -53,6 +55,21 @@ describe("chaos suite 'ci' against the deployed ci stack, through `npm run chaos
       assert.ok(e.ledger!.acked > 0, "no durable message was acked");
     });
   }
+
+  it("cpu-squeeze: the tail verdict names the throttling of the squeezed router, from the Docker stats", () => {
+    const e = journal.experiments.find((x) => x.name === "cpu-squeeze")!;
+    // cpu-squeeze lowers router[0]'s limit (chaos/experiments/resources.ts).
+    const squeezed = outputs.chaosTargets.router!.containers![0];
+    assert.equal(e.resourceSource, "docker");
+    const r = e.resources!.find((x) => x.instance === squeezed)!;
+    assert.ok(r, `no resource series for ${squeezed}`);
+    assert.ok((r.throttledMsPerS ?? 0) > 0, `${squeezed} was throttled`);
+    assert.match(
+      e.tail?.verdict ?? `no verdict: ${e.tail?.reason}`,
+      new RegExp(`coincide with throttling of ${squeezed} `),
+      `report ${dir}/index.html`,
+    );
+  });
 
   it("NATS restart: the gateway serves again within 2 s of NATS being back", () => {
     const e = journal.experiments.find((x) => x.name === "nats-kill-restart")!;

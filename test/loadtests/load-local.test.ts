@@ -47,6 +47,12 @@ describe("loadtests: load profiles against the loopback stack", function () {
         p.resources.some((r) => r.role === "gateway") && p.resources.some((r) => r.role === "router"),
         "gateway and router sampled",
       );
+      for (const r of p.resources.filter((x) => x.role !== "nats")) {
+        // From each service's own /metrics, on the same clock as the latency windows.
+        assert.ok(r.eventLoopP99Series.length >= 3 && r.eventLoopP50Ms !== null, `${r.instance} event loop`);
+        assert.ok(r.gcMsSeries.length >= 3, `${r.instance} GC`);
+      }
+      assert.ok(p.tail.verdict || /no window|too few|no cause meets/.test(p.tail.reason), p.tail.reason);
     });
   }
 
