@@ -20,19 +20,26 @@
 //
 // Flags: --no-warmup, --replicas-max N (default 8), --json-only (stdout gets only the JSON report).
 // Timings on a shared 2-core machine are noisy: compare runs made under the same load.
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import Docker from "dockerode";
 import type { EngineEvent, OpMap, Stack } from "@pulumi/pulumi/automation";
-import YAML from "yaml";
-import { STACK_LABEL } from "../components/common";
-import { LOCAL_PASSPHRASE, openStack, REPO_ROOT, removeStack, toolchainEnv, urnTypeName } from "./engine";
+import {
+  formatTable,
+  HostPorts,
+  progressLogger,
+  SOURCE_CONFIG,
+  withBenchStack,
+  writeJsonReport,
+} from "./bench-stack";
+import { urnTypeName } from "./engine";
 
 const STACK = "bench";
-const SOURCE_CONFIG = path.join(REPO_ROOT, "Pulumi.ci.yaml");
 /** Host ports of the bench stack: the ci stack's 18080/19090/19093 may be in use by a test run. */
-const BENCH_PORTS = { gatewayHostPort: 28080, prometheusHostPort: 29090, alertmanagerHostPort: 29093 };
+const BENCH_PORTS: HostPorts = {
+  gatewayHostPort: 28080,
+  prometheusHostPort: 29090,
+  alertmanagerHostPort: 29093,
+};
 const CONTAINER_TYPE = "docker:index/container:Container";
 
 // ---------------------------------------------------------------------------------------------- flags
@@ -64,27 +71,7 @@ function parseArgs(argv: string[]): Options {
 // ------------------------------------------------------------------------------------------- progress
 
 const benchStart = Date.now();
-function progress(msg: string): void {
-  process.stderr.write(
-    `[bench-engine +${((Date.now() - benchStart) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`,
-  );
-}
-
-// -------------------------------------------------------------------------------------------- config
-
-/**
- * Writes Pulumi.ci.yaml with the bench host ports and `overrides` into `dir` and returns the file's path.
- * Edited as a YAML document, so comments and the encryptionsalt line stay as they are.
- */
-function writeConfig(dir: string, name: string, overrides: Record<string, number> = {}): string {
-  const doc = YAML.parseDocument(fs.readFileSync(SOURCE_CONFIG, "utf8"));
-  if (!doc.get("encryptionsalt")) throw new Error(`${SOURCE_CONFIG} has no encryptionsalt line`);
-  for (const [k, v] of Object.entries({ ...BENCH_PORTS, ...overrides }))
-    doc.setIn(["config", `proving-ground:${k}`], v);
-  const file = path.join(dir, `Pulumi.${STACK}.${name}.yaml`);
-  fs.writeFileSync(file, doc.toString());
-  return file;
-}
+const progress = progressLogger("bench-engine", benchStart);
 
 // ----------------------------------------------------------------------------------- engine operations
 
@@ -231,37 +218,6 @@ function criticalPath(timings: ResourceTiming[], deps: Map<string, string[]>): R
   return chain;
 }
 
-// ------------------------------------------------------------------------------------- docker objects
-
-interface Leftovers {
-  containers: string[];
-  networks: string[];
-  volumes: string[];
-}
-
-async function stackObjects(docker: Docker): Promise<Leftovers> {
-  const filters = JSON.stringify({ label: [`${STACK_LABEL}=${STACK}`] });
-  const [containers, networks, volumes] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-    docker.listVolumes({ filters }),
-  ]);
-  return {
-    containers: containers.map((c) => c.Names[0].replace(/^\//, "")),
-    networks: networks.map((n) => n.Name),
-    volumes: (volumes.Volumes ?? []).map((v) => v.Name),
-  };
-}
-
-/** Force-removes every object labelled proving-ground.stack=bench (never anything of another stack). */
-async function removeStackObjects(docker: Docker): Promise<string[]> {
-  const left = await stackObjects(docker);
-  for (const c of left.containers) await docker.getContainer(c).remove({ force: true, v: true });
-  for (const n of left.networks) await docker.getNetwork(n).remove();
-  for (const v of left.volumes) await docker.getVolume(v).remove({ force: true });
-  return [...left.containers, ...left.networks, ...left.volumes];
-}
-
 // ----------------------------------------------------------------------------------------------- main
 
 interface Row {
@@ -283,13 +239,7 @@ function table(rows: Row[]): string {
     r.engineSeconds === undefined ? "-" : r.engineSeconds.toFixed(0),
     r.detail,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) =>
-    c
-      .map((x, i) => (i >= 1 && i <= 3 ? x.padStart(widths[i]) : x.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+  return formatTable(head, cells, (i) => i >= 1 && i <= 3);
 }
 
 function timingTable(rows: ResourceTiming[]): string {
@@ -311,52 +261,19 @@ async function main(): Promise<void> {
   const out = (s: string) => {
     if (!options.jsonOnly) process.stdout.write(s + "\n");
   };
-  toolchainEnv();
-  const docker = new Docker();
   const load0 = os.loadavg();
-
-  // A run interrupted before its cleanup leaves fixed-name containers behind: start from nothing.
-  const stale = await removeStackObjects(docker);
-  if (stale.length > 0)
-    progress(`removed ${stale.length} objects left by an earlier run: ${stale.join(", ")}`);
-
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pg-bench-engine-"));
-  const stateDir = path.join(tmp, "state");
-  const baseConfig = writeConfig(tmp, "base");
-  const updatedConfig = writeConfig(tmp, "updated", { gatewayRequestTimeoutMs: 4000 });
-  const oneRouter = writeConfig(tmp, "routers-1", { routerReplicas: 1 });
-  const manyRouters = writeConfig(tmp, `routers-${options.replicasMax}`, {
-    routerReplicas: options.replicasMax,
-  });
-
-  // `stack init`, and the Automation API's `stack output --show-secrets` after each up (it takes no
-  // configFile), write Pulumi.bench.yaml with a new salt into the repository when there is none. Every
-  // operation here uses `configFile`, so that file is removed again unless it existed before.
-  const repoStackFile = path.join(REPO_ROOT, `Pulumi.${STACK}.yaml`);
-  const repoStackFileExisted = fs.existsSync(repoStackFile);
-  const dropRepoStackFile = () => {
-    if (!repoStackFileExisted) fs.rmSync(repoStackFile, { force: true });
-  };
-
-  // Ctrl-C reaches the pulumi child too (same process group), which cancels its operation; the failed
-  // call then runs the cleanup below. A second Ctrl-C exits at once.
-  let interrupted = false;
-  process.on("SIGINT", () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress("interrupted: cleaning up (Ctrl-C again to exit at once)");
-  });
-
-  let stack: Stack | undefined;
-  let lastConfig = baseConfig;
   const rows: Row[] = [];
   const report: Record<string, unknown> = {};
-  try {
-    stack = await openStack({ stack: STACK, stateDir, passphrase: LOCAL_PASSPHRASE });
-    dropRepoStackFile();
-    const s = stack;
+  await withBenchStack({ stack: STACK, ports: BENCH_PORTS, progress }, async (run) => {
+    const baseConfig = run.config("base");
+    const updatedConfig = run.config("updated", { gatewayRequestTimeoutMs: 4000 });
+    const oneRouter = run.config("routers-1", { routerReplicas: 1 });
+    const manyRouters = run.config(`routers-${options.replicasMax}`, {
+      routerReplicas: options.replicasMax,
+    });
+    const s = run.stack;
     const up = (configFile: string, label: string) => {
-      lastConfig = configFile;
+      run.lastConfig = configFile;
       return timed(label, (onEvent) => s.up({ configFile, color: "never", onEvent }));
     };
     const destroy = (configFile: string, label: string) =>
@@ -494,39 +411,10 @@ async function main(): Promise<void> {
         `(timings on a shared machine are noisy)`,
     );
 
-    const dir = path.join(REPO_ROOT, "reports", "bench-engine");
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${(report.timestamp as string).replace(/[:.]/g, "-")}.json`);
-    fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    const file = writeJsonReport("bench-engine", report.timestamp as string, report);
     if (options.jsonOnly) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     else out(`wrote ${path.relative(process.cwd(), file)}`);
-  } finally {
-    progress("cleaning up");
-    if (stack) {
-      try {
-        await stack.destroy({ configFile: lastConfig, color: "never" });
-      } catch (e) {
-        progress(`destroy during cleanup failed: ${(e as Error).message.split("\n")[0]}`);
-      }
-      try {
-        await removeStack(stack);
-      } catch (e) {
-        progress(`stack rm failed: ${(e as Error).message.split("\n")[0]}`);
-      }
-    }
-    dropRepoStackFile();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    const left = await removeStackObjects(docker);
-    if (left.length > 0) {
-      progress(`force-removed objects the engine left behind: ${left.join(", ")}`);
-      process.exitCode = 1;
-    }
-    const check = await stackObjects(docker);
-    if (check.containers.length + check.networks.length + check.volumes.length > 0) {
-      progress(`still present after cleanup: ${JSON.stringify(check)}`);
-      process.exitCode = 1;
-    } else progress(`no ${STACK_LABEL}=${STACK} containers, networks or volumes left`);
-  }
+  });
 }
 
 main().catch((e) => {

@@ -6,7 +6,7 @@
 #   proving-ground/prometheus:ci           prometheus, promtool   } staged into a build context with
 #   proving-ground/alertmanager:ci         alertmanager, amtool   } images/<name>/Dockerfile (FROM the base)
 #   proving-ground/blackbox-exporter:ci    blackbox_exporter      }
-# The gateway and router images are built by the Pulumi program itself (docker-build Image, BASE_IMAGE arg).
+# The gateway and router images are built by the Pulumi program itself (docker.Image, BASE_IMAGE arg).
 # Each image carries a `proving-ground.inputs-hash` label; an image whose label matches the hash of its
 # current inputs is reused, so repeat runs take a second or two.
 set -euo pipefail

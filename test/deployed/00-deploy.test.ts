@@ -22,7 +22,7 @@ import {
   getDeployedStack,
   getEngineStack,
 } from "../support/deployed-stack";
-import { listStackObjects } from "../support/stack-objects";
+import { listStackObjects } from "../../scripts/stack-objects";
 import { httpOk, waitFor } from "../support/wait";
 
 const TENANT = "tenant-deploy-test";

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, REPO_ROOT, removeStack } from "../../scripts/engine";
 import type { StackOutputs } from "../../stacks/outputs";
-import { listStackObjects, removeStackObjects, StackObjects } from "./stack-objects";
+import { listStackObjects, removeStackObjects, StackObjects } from "../../scripts/stack-objects";
 
 /** The stack the deployed suites run against (DEPLOY_STACK overrides, e.g. for a second checkout). */
 export const DEPLOYED_STACK = process.env.DEPLOY_STACK ?? "ci";

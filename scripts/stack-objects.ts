@@ -1,7 +1,7 @@
 // A stack's Docker objects as the Docker API lists them: every container, network and volume the
 // components create carries the label proving-ground.stack=<stack> (components/common.ts).
 import Docker from "dockerode";
-import { STACK_LABEL } from "../../components/common";
+import { STACK_LABEL } from "../components/common";
 
 export interface StackObjects {
   containers: string[];
