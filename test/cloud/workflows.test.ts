@@ -38,7 +38,7 @@ describe("GitHub workflows", () => {
     assert.ok(steps(wf, "ci").some((s) => s.run?.trim() === "bash .ci/run"));
   });
 
-  it("preview.yml previews every stack file with --diff, a sticky PR comment and the policy pack", () => {
+  it("preview.yml previews every stack file with the policy pack and posts the summary as a sticky PR comment", () => {
     const wf = parse(load("preview.yml"));
     assert.ok(wf.on.pull_request);
     const stacks: string[] = wf.jobs.preview.strategy.matrix.stack;
@@ -57,13 +57,32 @@ describe("GitHub workflows", () => {
       });
     assert.deepEqual(cloudStacks.sort(), ["k8s", "prod"]);
     for (const st of [...cloudStacks, "dev"]) assert.ok(stacks.includes(st), `${st} is previewed`);
-    const [p] = pulumiSteps(steps(wf, "preview"));
-    assert.equal(p.with?.command, "preview");
-    assert.equal(p.with?.diff, true);
-    assert.equal(p.with?.["comment-on-pr"], true);
-    assert.equal(p.with?.["edit-pr-comment"], true);
-    assert.equal(p.with?.policyPacks, "build/policy-pack");
-    assert.ok(steps(wf, "preview").some((s) => s.run?.includes("npx tsc -p policy/tsconfig.json")));
+    // The CLI from pulumi/actions (install only), the preview through `npm run preview -- --summary`
+    // with the policy pack, and that summary as the sticky comment even when the preview failed.
+    const s = steps(wf, "preview");
+    const [cli] = pulumiSteps(s);
+    assert.equal(cli.with?.command, undefined, "pulumi/actions only installs the CLI");
+    const idx = (pred: (x: Step) => boolean) => s.findIndex(pred);
+    const preview = idx((x) => !!x.run?.includes("npm run preview --"));
+    const run = s[preview]?.run ?? "";
+    assert.match(run, /--stack "\$\{\{ matrix\.stack \}\}"/);
+    assert.match(run, /--summary "\$SUMMARY"/);
+    assert.match(run, /--policy-pack build\/policy-pack/);
+    assert.equal((s[preview] as { "continue-on-error"?: boolean })["continue-on-error"], true);
+    const comment = idx((x) => !!x.uses?.startsWith("actions/github-script@"));
+    assert.ok(preview > idx((x) => x === cli) && comment > preview, "step order");
+    assert.equal(s[comment].if, "always()");
+    const script = String(s[comment].with?.script);
+    assert.match(script, /process\.env\.SUMMARY/);
+    assert.match(script, /updateComment/, "edits its previous comment (sticky)");
+    const fail = s[s.length - 1];
+    assert.equal(fail.if, "steps.preview.outcome == 'failure'", "a failed preview still fails the check");
+    assert.match(wf.jobs.preview.env.SUMMARY, /\$\{\{ github\.workspace \}\}\/build\//);
+    assert.match(
+      wf.jobs.preview.env.PULUMI_BACKEND_URL,
+      /vars\.PULUMI_BACKEND_URL \|\| 'https:\/\/api\.pulumi\.com'/,
+    );
+    assert.ok(s.some((x) => x.run?.includes("npx tsc -p policy/tsconfig.json")));
     assert.equal(wf.permissions["pull-requests"], "write");
   });
 
