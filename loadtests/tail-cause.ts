@@ -41,6 +41,8 @@ export interface TailRule {
   minSlow: number;
   /** Least share of the slow windows in which the cause must be active. */
   minCoincidence: number;
+  /** Least slow windows in which the cause must be active: one coincidence alone names nothing. */
+  minActive: number;
 }
 
 /** The decide path's latency threshold: the `gateway-latency` SLO's (ms), one definition for both. */
@@ -55,6 +57,7 @@ export const DEFAULT_TAIL_RULE: Omit<TailRule, "thresholdMs"> = {
   minPairs: 8,
   minSlow: 2,
   minCoincidence: 0.5,
+  minActive: 2,
 };
 
 /**
@@ -73,7 +76,8 @@ export const TAIL_METHOD =
   "sampled in the interval that covers the window's middle. A cause is named only when at least " +
   `${DEFAULT_TAIL_RULE.minSlow} windows are above the SLO threshold, the Pearson correlation r of p99 with the ` +
   `cause over at least ${DEFAULT_TAIL_RULE.minPairs} windows is ≥ ${DEFAULT_TAIL_RULE.minR}, and the cause was ` +
-  `active in at least ${DEFAULT_TAIL_RULE.minCoincidence * 100} % of the slow windows (throttled ≥ 5 ms/s, ` +
+  `active in at least ${DEFAULT_TAIL_RULE.minCoincidence * 100} % of the slow windows and in at least ` +
+  `${DEFAULT_TAIL_RULE.minActive} of them (throttled ≥ 5 ms/s, ` +
   "event-loop p99 ≥ half the threshold, GC ≥ 20 ms/s). Event-loop delay is prom-client's p99 since the previous scrape " +
   "minus its 10 ms sampling resolution. Correlation is not proof: the verdict says where to look first.";
 
@@ -163,7 +167,13 @@ export function tailCause(
       reason: `${wins.length} latency windows: too few for a correlation (needs ${rule.minPairs})`,
     };
   const named = candidates
-    .filter((c) => c.r !== null && c.r >= rule.minR && c.slowActive / slow.length >= rule.minCoincidence)
+    .filter(
+      (c) =>
+        c.r !== null &&
+        c.r >= rule.minR &&
+        c.slowActive >= rule.minActive &&
+        c.slowActive / slow.length >= rule.minCoincidence,
+    )
     .sort((a, b) => b.r! - a.r! || a.instance.localeCompare(b.instance));
   if (named.length === 0) {
     const best = candidates.filter((c) => c.r !== null).sort((a, b) => b.r! - a.r!)[0];

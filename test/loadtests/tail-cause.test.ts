@@ -256,6 +256,17 @@ describe("loadtests: tail latency and its causes", () => {
     assert.equal(apart.verdict, undefined);
     assert.match(apart.reason, /no cause meets the rule \(highest r: .*\)/);
 
+    // Two slow windows, correlated, but the cause active in only one of them: one coincidence names nothing.
+    const p99b = [8, 9, 8, 120, 9, 9, 8, 10, 150, 9, 8, 9];
+    const once = tailCause(
+      windows(p99b),
+      analyzeResources(samples("router-0", [0, 0, 0, 400, 0, 0, 0, 0, 4, 0, 0, 0]), 0),
+      RULE,
+    );
+    assert.ok(once.candidates.find((c) => c.cause === "throttling")!.r! >= 0.5, "it does correlate");
+    assert.equal(once.verdict, undefined);
+    assert.match(once.reason, /active in 1 of 2 slow windows/);
+
     // Correlated, but 5 windows are too few for a correlation to mean anything.
     const short = tailCause(
       windows([8, 120, 9, 130, 9]),
