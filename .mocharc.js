@@ -13,6 +13,8 @@ const spec = process.env.MOCHA_SPEC
       "test/loadtests/**/*.test.ts",
       "test/chaos/**/*.test.ts",
       "test/deployed/**/*.test.ts",
+      // Deploys a stack of its own (prove-sigint), interrupts `npm run prove` and checks the teardown.
+      "test/prove/**/*.test.ts",
     ];
 module.exports = {
   require: ["tsx/cjs", "test/support/root-hooks.ts"],

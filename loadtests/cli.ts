@@ -3,6 +3,7 @@
 // load profiles, writes reports/<timestamp>/ and exits non-zero naming every failed check and gate.
 // Exit codes: 0 passed, 1 a check or gate failed, 2 bad usage / missing or unhealthy stack.
 import path from "node:path";
+import { parseDurationMs } from "../scripts/duration";
 import { DEFAULT_E2E_TENANTS } from "./e2e/context";
 import { assertGatewayHealthy, OutputsError, readOutputsFile, readPulumiOutputs } from "./outputs";
 import { DEFAULT_SETTINGS, LOAD_PROFILES, PROFILE_NAMES, ProfileName, RunSettings } from "./profiles";
@@ -48,15 +49,21 @@ export class UsageError extends Error {
   name = "UsageError";
 }
 
-/** "90s", "5m", "2h", "1500ms" or plain seconds → seconds. */
-export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`--duration must look like 90s, 5m or 2h, got ${JSON.stringify(s)}`);
-  const v = Number(m[1]);
-  const f = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? "s"]!;
-  const sec = v * f;
-  if (sec < 1) throw new UsageError(`duration must be at least 1 s, got ${s}`);
-  return sec;
+/** "90s", "5m", "2h", "1500ms" or plain seconds → seconds; at least 1 s. */
+export function parseDuration(s: string, flag = "--duration"): number {
+  try {
+    return (
+      parseDurationMs(s, {
+        flag,
+        units: { ms: 1, s: 1000, m: 60_000, h: 3_600_000 },
+        defaultUnit: "s",
+        minMs: 1000,
+        examples: "90s, 5m or 2h",
+      }) / 1000
+    );
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 export interface CliArgs {
@@ -137,7 +144,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         duration = parseDuration(val());
         break;
       case "--load-duration":
-        loadDuration = parseDuration(val());
+        loadDuration = parseDuration(val(), "--load-duration");
         break;
       case "--rate":
         a.settings.rate = num(flag, val(), 1, 1e6);

@@ -31,7 +31,7 @@ import {
   withBenchStack,
   writeJsonReport,
 } from "./bench-stack";
-import { urnTypeName } from "./engine";
+import { ReceivedEvent as Received, ResourceTiming, resourceTimings, urnTypeName } from "./engine";
 
 const STACK = "bench";
 /** Host ports of the bench stack: the ci stack's 18080/19090/19093 may be in use by a test run. */
@@ -74,12 +74,6 @@ const benchStart = Date.now();
 const progress = progressLogger("bench-engine", benchStart);
 
 // ----------------------------------------------------------------------------------- engine operations
-
-/** An engine event and when this process received it (ms since the epoch). */
-interface Received {
-  event: EngineEvent;
-  at: number;
-}
 
 interface Measured {
   /** Wall-clock seconds of the Automation API call (CLI start, program, engine, CLI exit). */
@@ -153,46 +147,6 @@ function countOps(map: OpMap | undefined, ...ops: (keyof OpMap)[]): number {
 }
 
 // ---------------------------------------------------------------------------------- per-resource timing
-
-interface ResourceTiming {
-  urn: string;
-  resource: string;
-  op: string;
-  /** From the engine's event timestamps (whole seconds), relative to the operation's first event. */
-  startS: number;
-  durationS: number;
-  /** The same from the times this process received the events (ms resolution, relative to the call). */
-  startReceivedS: number;
-  durationReceivedS: number;
-}
-
-/** Start (resourcePreEvent) and end (resOutputsEvent) of each step of an operation, matched by URN. */
-function resourceTimings(m: Measured): ResourceTiming[] {
-  const first = m.events[0]?.event.timestamp ?? m.startedAt / 1000;
-  const open = new Map<string, Received>();
-  const out: ResourceTiming[] = [];
-  for (const r of m.events) {
-    const pre = r.event.resourcePreEvent?.metadata;
-    if (pre && !open.has(pre.urn)) open.set(pre.urn, r);
-    const done = r.event.resOutputsEvent?.metadata;
-    if (!done) continue;
-    const start = open.get(done.urn);
-    if (!start) continue;
-    open.delete(done.urn);
-    // Components and the stack are logical: their span is their children's, not work of their own.
-    if ((done.new ?? done.old)?.custom !== true || done.op === "same") continue;
-    out.push({
-      urn: done.urn,
-      resource: urnTypeName(done.urn),
-      op: start.event.resourcePreEvent!.metadata.op,
-      startS: start.event.timestamp - first,
-      durationS: r.event.timestamp - start.event.timestamp,
-      startReceivedS: (start.at - m.startedAt) / 1000,
-      durationReceivedS: (r.at - start.at) / 1000,
-    });
-  }
-  return out;
-}
 
 /** URN → URNs it depends on (explicitly and through its inputs), from the stack's state. */
 async function dependencies(stack: Stack): Promise<Map<string, string[]>> {
@@ -294,7 +248,7 @@ async function main(): Promise<void> {
       engineSeconds: summarySeconds(first.result.summary),
       detail: `created; validation job exit code ${validation?.exitCode ?? "n/a"}`,
     });
-    const timings = resourceTimings(first);
+    const timings = resourceTimings(first.events, first.startedAt);
     const firstStep = Math.min(...timings.map((t) => t.startReceivedS));
     const lastStep = Math.max(...timings.map((t) => t.startReceivedS + t.durationReceivedS));
     const chain = criticalPath(timings, await dependencies(s));
@@ -343,7 +297,7 @@ async function main(): Promise<void> {
       [options.replicasMax, manyRouters],
     ] as const) {
       const r = await up(file, `up from empty, routerReplicas ${replicas}`);
-      const timings = resourceTimings(r);
+      const timings = resourceTimings(r.events, r.startedAt);
       scaled.push({ ...r, replicas, timings, chain: criticalPath(timings, await dependencies(s)) });
       rows.push({
         operation: `up (from empty), routerReplicas ${replicas}`,

@@ -10,6 +10,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import YAML from "yaml";
 import { STACK_LABEL } from "../components/common";
 import { LOCAL_PASSPHRASE, openStack, REPO_ROOT, removeStack, toolchainEnv } from "./engine";
+import { watchInterrupts } from "./interrupt";
 import { listStackObjects, removeStackObjects } from "./stack-objects";
 
 export const SOURCE_CONFIG = path.join(REPO_ROOT, "Pulumi.ci.yaml");
@@ -121,20 +122,12 @@ export async function withBenchStack<T>(
   };
 
   // Ctrl-C reaches the pulumi child too (same process group), which cancels its operation; the failed
-  // call then runs the cleanup below. Other work sees `signal`. A second Ctrl-C exits at once; one within
-  // a second of the first is the same one (under tsx it arrives twice: directly and relayed by tsx).
-  const interrupt = new AbortController();
-  let firstSigint = 0;
-  const onSigint = () => {
-    if (interrupt.signal.aborted) {
-      if (Date.now() - firstSigint > 1000) process.exit(130);
-      return;
-    }
-    firstSigint = Date.now();
-    interrupt.abort(new Error("interrupted (Ctrl-C)"));
-    o.progress("interrupted: cleaning up (Ctrl-C again to exit at once)");
-  };
-  process.on("SIGINT", onSigint);
+  // call then runs the cleanup below. Other work sees `signal`. A second Ctrl-C exits at once (one within
+  // a second of the first is the same one relayed by tsx: scripts/interrupt.ts).
+  const interrupts = watchInterrupts({
+    onFirst: () => o.progress("interrupted: cleaning up (Ctrl-C again to exit at once)"),
+    onSecond: () => process.exit(130),
+  });
 
   let stack: Stack | undefined;
   const run = { lastConfig: config("base") } as BenchRun;
@@ -148,15 +141,8 @@ export async function withBenchStack<T>(
     Object.assign(run, {
       stack,
       config,
-      signal: interrupt.signal,
-      untilInterrupted: <U>(p: Promise<U>) =>
-        Promise.race([
-          p,
-          new Promise<never>((_, reject) => {
-            if (interrupt.signal.aborted) reject(interrupt.signal.reason);
-            interrupt.signal.addEventListener("abort", () => reject(interrupt.signal.reason), { once: true });
-          }),
-        ]),
+      signal: interrupts.signal,
+      untilInterrupted: interrupts.untilInterrupted,
     });
     return await body(run);
   } finally {
@@ -185,8 +171,8 @@ export async function withBenchStack<T>(
       o.progress(`still present after cleanup: ${JSON.stringify(check)}`);
       process.exitCode = 1;
     } else o.progress(`no ${STACK_LABEL}=${o.stack} containers, networks or volumes left`);
-    process.off("SIGINT", onSigint);
+    interrupts.dispose();
     // Work that was not a pulumi child (a load run) may still hold the event loop: end here.
-    if (interrupt.signal.aborted) process.exit(130);
+    if (interrupts.signal.aborted) process.exit(130);
   }
 }

@@ -381,8 +381,58 @@ export function indexEntry(r: RunReport): IndexEntry {
   };
 }
 
-/** reports/index.html: every run (newest first) and trend charts per profile across runs. */
-export function renderIndex(entries: IndexEntry[]): string {
+/**
+ * A run of a command that runs several phases (`npm run prove`: up, E2E, load, chaos, soak, destroy),
+ * read from its summary.json (`kind` names the command) when it sits beside the validation runs.
+ */
+export interface PhasedRunEntry {
+  kind: string;
+  id: string;
+  command: string;
+  passed: boolean;
+  startedAt: string;
+  stack?: string;
+  exitCode?: number;
+  phases: { name: string; status: string; durationS?: number }[];
+}
+
+/** The index entry of a phased run's summary.json, or undefined when it is not one. */
+export function phasedRunEntry(raw: unknown): PhasedRunEntry | undefined {
+  const r = raw as Partial<PhasedRunEntry> | null;
+  if (!r || typeof r.kind !== "string" || !Array.isArray(r.phases) || typeof r.id !== "string")
+    return undefined;
+  return {
+    kind: r.kind,
+    id: r.id,
+    command: String(r.command ?? ""),
+    passed: r.passed === true,
+    startedAt: String(r.startedAt ?? ""),
+    stack: r.stack,
+    exitCode: r.exitCode,
+    phases: r.phases.map((p) => ({ name: p.name, status: p.status, durationS: p.durationS })),
+  };
+}
+
+function phasedRows(runs: PhasedRunEntry[]): string {
+  return [...runs]
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    .map(
+      (e) =>
+        `<tr><td><a href="${escapeXml(e.id)}/index.html">${escapeXml(e.id)}</a></td><td><code>${escapeXml(e.command)}</code></td><td class="${e.passed ? "pass" : "fail"}">${e.passed ? "passed" : "FAILED"}${e.exitCode === undefined ? "" : ` (exit ${e.exitCode})`}</td><td>${e.phases
+          .map(
+            (p) =>
+              `<span class="${p.status === "passed" ? "pass" : p.status === "skipped" ? "" : "fail"}">${escapeXml(p.name)}: ${escapeXml(p.status)}${p.durationS === undefined ? "" : ` (${n(p.durationS, 0)} s)`}</span>`,
+          )
+          .join("<br>")}</td></tr>`,
+    )
+    .join("\n");
+}
+
+/**
+ * reports/index.html: every validation run (newest first) and trend charts per profile across runs; above
+ * them, the phased runs (`npm run prove`) when there are any.
+ */
+export function renderIndex(entries: IndexEntry[], phased: PhasedRunEntry[] = []): string {
   const sorted = [...entries].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   const names = [...new Set(sorted.flatMap((e) => Object.keys(e.profiles)))];
   const x = (i: number) => i + 1;
@@ -410,7 +460,15 @@ export function renderIndex(entries: IndexEntry[]): string {
     )
     .join("\n");
   return `<!doctype html><html><head><meta charset="utf-8"><title>Validation runs</title><style>${CSS}</style></head><body>
-<h1>Validation runs (${entries.length})</h1>
+${
+  phased.length
+    ? `<h1>Prove runs (${phased.length})</h1>
+<table><tr><th>run</th><th>command</th><th>result</th><th>phases</th></tr>
+${phasedRows(phased)}
+</table>
+`
+    : ""
+}<h1>Validation runs (${entries.length})</h1>
 <div class="charts">${names.length ? [trend("p99_ms", "p99 latency per run (ms)"), trend("throughput_rps", "throughput per run (req/s)"), trend("throughput_vs_baseline", "throughput ÷ same-run baseline")].join("\n") : ""}</div>
 <table><tr><th>run</th><th>command</th><th>result</th><th>E2E</th><th>profiles</th></tr>
 ${rows}
@@ -429,17 +487,21 @@ export function writeReport(reportsDir: string, r: RunReport): string {
   return dir;
 }
 
-/** Rebuilds reports/index.html from every reports/<id>/summary.json. */
+/** Rebuilds reports/index.html from every reports/<id>/summary.json (validation and phased runs). */
 export function refreshIndex(reportsDir: string): void {
   const entries: IndexEntry[] = [];
+  const phased: PhasedRunEntry[] = [];
   for (const d of fs.existsSync(reportsDir) ? fs.readdirSync(reportsDir) : []) {
     const f = path.join(reportsDir, d, "summary.json");
     if (!fs.existsSync(f)) continue;
     try {
-      entries.push(indexEntry(JSON.parse(fs.readFileSync(f, "utf8")) as RunReport));
+      const raw = JSON.parse(fs.readFileSync(f, "utf8")) as unknown;
+      const run = phasedRunEntry(raw);
+      if (run) phased.push(run);
+      else entries.push(indexEntry(raw as RunReport));
     } catch {
       // a half-written or foreign summary is not a reason to lose the index
     }
   }
-  fs.writeFileSync(path.join(reportsDir, "index.html"), renderIndex(entries));
+  fs.writeFileSync(path.join(reportsDir, "index.html"), renderIndex(entries, phased));
 }
