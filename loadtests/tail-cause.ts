@@ -79,7 +79,16 @@ export const TAIL_METHOD =
   `active in at least ${DEFAULT_TAIL_RULE.minCoincidence * 100} % of the slow windows and in at least ` +
   `${DEFAULT_TAIL_RULE.minActive} of them (throttled ≥ 5 ms/s, ` +
   "event-loop p99 ≥ half the threshold, GC ≥ 20 ms/s). Event-loop delay is prom-client's p99 since the previous scrape " +
-  "minus its 10 ms sampling resolution. Correlation is not proof: the verdict says where to look first.";
+  "minus its 10 ms sampling resolution. Of the causes that qualify, throttling is named before GC and both before " +
+  "event-loop delay (which is where they show inside the process), then by r. Correlation is not proof: the " +
+  "verdict says where to look first.";
+
+/**
+ * Which qualifying cause is named first: throttling is the environment's, GC the process's own, and
+ * event-loop delay is where either of them (or busy code) shows inside the process, so a throttled
+ * router's delayed loop is reported as the throttling it comes from, whatever the two r values.
+ */
+const RANK: Record<CauseKind, number> = { throttling: 0, GC: 1, "event-loop delay": 2 };
 
 /** Pearson correlation; null for fewer than 3 pairs or a flat side. */
 export function pearson(pairs: ReadonlyArray<readonly [number, number]>): number | null {
@@ -174,7 +183,7 @@ export function tailCause(
         c.slowActive >= rule.minActive &&
         c.slowActive / slow.length >= rule.minCoincidence,
     )
-    .sort((a, b) => b.r! - a.r! || a.instance.localeCompare(b.instance));
+    .sort((a, b) => RANK[a.cause] - RANK[b.cause] || b.r! - a.r! || a.instance.localeCompare(b.instance));
   if (named.length === 0) {
     const best = candidates.filter((c) => c.r !== null).sort((a, b) => b.r! - a.r!)[0];
     return {
@@ -192,6 +201,6 @@ export function tailCause(
     verdict:
       `p99 windows above the SLO threshold (${rule.thresholdMs} ms) coincide with ${say(top)}` +
       (more.length ? `; also ${more.slice(0, 2).map(say).join("; ")}` : ""),
-    reason: "the cause with the highest correlation that is active in most slow windows",
+    reason: "throttling before GC before event-loop delay, then the highest correlation",
   };
 }

@@ -225,6 +225,17 @@ describe("loadtests: tail latency and its causes", () => {
     assert.match(g.verdict ?? g.reason, /coincide with GC of router-0/);
   });
 
+  it("names throttling before the event-loop delay it causes, even when the delay correlates better", () => {
+    const p99 = [8, 9, 8, 120, 140, 9, 8, 10, 150, 9, 8, 9, 130, 8];
+    const el = p99.map((p) => (p > 50 ? p / 2 : 2)); // follows p99 exactly
+    const thr = p99.map((p, i) => (p > 50 ? 60 + (i % 3) * 20 : 0)); // follows it less closely
+    const v = tailCause(windows(p99), analyzeResources(samples("router-0", thr, { elP99Ms: el }), 0), RULE);
+    const el0 = v.candidates.find((c) => c.cause === "event-loop delay")!;
+    const th0 = v.candidates.find((c) => c.cause === "throttling")!;
+    assert.ok(el0.r! > th0.r!, `event-loop r ${el0.r} > throttling r ${th0.r}`);
+    assert.match(v.verdict!, /coincide with throttling of router-0 .*; also event-loop delay of router-0/);
+  });
+
   it("stays silent: no slow window, a single slow window, throttling elsewhere in time, too few windows", () => {
     const fast = tailCause(
       windows(Array(12).fill(9)),
