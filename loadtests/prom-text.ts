@@ -44,3 +44,8 @@ export async function scrape(url: string, timeoutMs = 5000): Promise<Sample[]> {
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
   return parsePromText(await res.text());
 }
+
+/** A /metrics URL from an output that lists either the URL itself (docker) or the base URL (local stack). */
+export function metricsUrl(u: string): string {
+  return /\/metrics$/.test(u) ? u : `${u.replace(/\/$/, "")}/metrics`;
+}

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import Docker from "dockerode";
 import { readCgroupCpu } from "../services/common/cgroup-cpu";
 import type { Role, StackOutputs } from "../stacks/outputs";
-import { metricSum, Sample, scrape } from "./prom-text";
+import { metricSum, metricsUrl, Sample, scrape } from "./prom-text";
 import { linearFit, mean, percentiles, slopePerHour } from "./stats";
 
 export interface ResourceSample {
@@ -126,8 +126,7 @@ export class ResourceSampler {
         : role === "router"
           ? this.outputs.routerMetricsUrls[index]
           : undefined;
-    if (!base) return undefined;
-    return /\/metrics$/.test(base) ? base : `${base.replace(/\/$/, "")}/metrics`;
+    return base && metricsUrl(base);
   }
 
   /** Event-loop delay and GC time of one instance, or nothing when it has no readable /metrics. */

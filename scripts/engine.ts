@@ -5,6 +5,9 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
+import { plannedOperations, urnTypeName } from "./engine-events";
+
+export { plannedOperations, urnTypeName };
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -96,31 +99,6 @@ export async function openStack(o: EngineStackOptions): Promise<Stack> {
 /** Removes the stack's state from the backend; keeps Pulumi.<stack>.yaml unless told (a plain `stack rm` deletes it). */
 export async function removeStack(stack: Stack, { preserveConfig = true } = {}): Promise<void> {
   await stack.workspace.removeStack(stack.name, { preserveConfig });
-}
-
-/** The engine's replacement steps; a replace shows as one "replace" per resource. */
-const REPLACEMENT_STEPS = new Set(["replace", "create-replacement", "delete-replaced", "discard-replaced"]);
-
-/**
- * Operation per resource URN from a preview's or update's engine events (`same` steps left out). A
- * replacement is several steps of one resource (create-replacement, replace, delete-replaced; in another
- * order with deleteBeforeReplace): it is reported once, as "replace".
- */
-export function plannedOperations(events: EngineEvent[]): Map<string, string> {
-  const ops = new Map<string, string>();
-  for (const e of events) {
-    const step = e.resourcePreEvent?.metadata;
-    if (!step || step.op === "same") continue;
-    ops.set(step.urn, REPLACEMENT_STEPS.has(step.op) ? "replace" : step.op);
-  }
-  return ops;
-}
-
-/** The resource's type and name from its URN: "docker:index/container:Container::router-1". */
-export function urnTypeName(urn: string): string {
-  const parts = urn.split("::");
-  const type = (parts[2] ?? "").split("$").pop() ?? "";
-  return `${type}::${parts[3] ?? ""}`;
 }
 
 /** An engine event and when this process received it (ms since the epoch). */

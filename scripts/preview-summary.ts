@@ -8,14 +8,13 @@
 // renderPreviewSummary is pure and deterministic: the same events give the same bytes (rows sorted).
 import fs from "node:fs";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { REPLACEMENT_STEPS } from "./engine-events";
 
 /** Rows of the changes table and of the policy table before "… and N more". */
 export const DEFAULT_MAX_ROWS = 200;
 /** Property paths listed per row before "+N more". */
 const MAX_PROPERTIES = 20;
 
-/** The engine's replacement steps: one resource's replacement is several steps, reported once as "replace". */
-const REPLACEMENT_STEPS = new Set(["replace", "create-replacement", "delete-replaced", "discard-replaced"]);
 /** Operations in the order they are listed; any other follows, alphabetically. */
 const OP_ORDER = ["create", "update", "replace", "delete"];
 /** Policy levels, most severe first. The Automation API's type calls advisory "warning". */

@@ -9,7 +9,7 @@ import { SUBJECTS } from "../../services/common/contract";
 import type { StackOutputs } from "../../stacks/outputs";
 import type { ChaosDriver } from "../../chaos/drivers/types";
 import { createDriver } from "../../chaos/drivers/index";
-import { metricSum, scrape, Sample } from "../prom-text";
+import { metricSum, metricsUrl, scrape, Sample } from "../prom-text";
 
 /** A check cannot run because the stack lacks something it needs; reported as a failure, never a skip. */
 export class MissingCapability extends Error {
@@ -291,11 +291,6 @@ export class E2EContext {
     await d?.close?.().catch(() => undefined);
     await this.agent.close().catch(() => undefined);
   }
-}
-
-/** A router metrics URL as outputs list it: docker lists the /metrics URL itself, the local stack the base. */
-export function metricsUrl(u: string): string {
-  return /\/metrics$/.test(u) ? u : `${u.replace(/\/$/, "")}/metrics`;
 }
 
 /** Assertion helper: throws with `what` and the observed value. */

@@ -5,8 +5,8 @@
 // record another router wrote (router_idempotency_replays_total{origin="other"}): the proof that the
 // idempotency record is shared, not per process.
 import type { Check } from "./check";
-import { metricsUrl, E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
-import { metricSum, scrape } from "../prom-text";
+import { E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
+import { metricSum, metricsUrl, scrape } from "../prom-text";
 
 const DECIDE = "/api/v1/routes/decide";
 const REPLAYS = "router_idempotency_replays_total";
