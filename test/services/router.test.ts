@@ -367,9 +367,11 @@ describe("router load bounds", function () {
   it("signals backpressure from in-flight load and rejects beyond ROUTER_MAX_INFLIGHT", async () => {
     await ask(nc, SUBJECTS.faults, { delay_ms: 1500 });
     const slow = Array.from({ length: 4 }, () => ask(nc, SUBJECTS.decide, routeRequest(), {}, 5000));
-    const bp = await waitFor("backpressure active", async () => {
+    // "active" starts at 3 in flight (90 % of 4): wait until all 4 slow requests are held, or the request
+    // below could arrive while the 4th is still on its way and be accepted.
+    const bp = await waitFor("backpressure active with the 4 slow requests in flight", async () => {
       const s = await ask(nc, SUBJECTS.backpressure, "");
-      return s.status === "active" ? s : undefined;
+      return s.status === "active" && s.inflight === 4 ? s : undefined;
     });
     assert.equal(bp.inflight, 4);
     assert.ok(bp.retry_after_s >= 1);
