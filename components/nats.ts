@@ -64,6 +64,28 @@ export function renderNatsConfig(o: NatsConfigOptions): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * A value as nats-server reads it from an environment variable that its config references. nats-server
+ * parses such a value as config, not as text: a generated password such as "1T8PD5…" reads as the size
+ * "1T" followed by garbage and the server exits on its config (8 of 2,000 random 32-character
+ * passwords; one failed a CI deploy), "12345678" reads as an integer. Quoted, every value is a string;
+ * the escapes are those of nats-server's quoted strings.
+ */
+export function natsConfigString(value: string): string {
+  const bad = [...value].find((c) => c < " " && !"\t\n\r".includes(c));
+  if (bad !== undefined)
+    throw new Error(
+      `NATS credential: control character U+${bad.charCodeAt(0).toString(16).padStart(4, "0")} cannot be quoted for nats-server`,
+    );
+  const escaped = value
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, "\\n")
+    .replace(/\t/g, "\\t")
+    .replace(/\r/g, "\\r");
+  return `"${escaped}"`;
+}
+
 /** DNS names (network aliases) of the nodes: nats-0, nats-1, ... */
 export function natsNodeNames(replicas: number): string[] {
   return Array.from({ length: replicas }, (_, i) => `nats-${i}`);
@@ -114,7 +136,9 @@ export class NatsCluster extends pulumi.ComponentResource {
     this.nodeNames = natsNodeNames(replicas);
     // Environment carrying the password: the whole list is a secret so it never shows in plain text.
     const env = pulumi.secret(
-      pulumi.output(args.password).apply((p) => [`NATS_USER=${user}`, `NATS_PASSWORD=${p}`]),
+      pulumi
+        .output(args.password)
+        .apply((p) => [`NATS_USER=${natsConfigString(user)}`, `NATS_PASSWORD=${natsConfigString(p)}`]),
     );
 
     this.volumes = [];

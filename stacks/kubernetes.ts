@@ -20,6 +20,7 @@ import {
   natsClientUrl,
   natsNodeNames,
   renderNatsConfig,
+  natsConfigString,
 } from "../components/nats";
 import {
   ALERTMANAGER_PORT,
@@ -161,6 +162,9 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
       stringData: {
         NATS_USER: config.nats.user,
         NATS_PASSWORD: password,
+        // The servers' copies, quoted as nats-server's config parser needs them (natsConfigString).
+        NATS_SERVER_USER: natsConfigString(config.nats.user),
+        NATS_SERVER_PASSWORD: password.apply(natsConfigString),
         // The gateway's tenant tokens (gatewayTenantTokens) ride in the same Secret when configured.
         ...(opts.tenantTokens
           ? { GATEWAY_TENANT_TOKENS: pulumi.secret(opts.tenantTokens.apply(renderTenantTokens)) }
@@ -243,8 +247,8 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
                 ports: natsPorts,
                 env: [
                   { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                  secretEnv("NATS_USER", "NATS_USER"),
-                  secretEnv("NATS_PASSWORD", "NATS_PASSWORD"),
+                  secretEnv("NATS_USER", "NATS_SERVER_USER"),
+                  secretEnv("NATS_PASSWORD", "NATS_SERVER_PASSWORD"),
                 ],
                 resources: resources(config.nats.limits),
                 securityContext: SECURE,

@@ -189,6 +189,15 @@ describe("kubernetes target under mocks: Pulumi.k8s.yaml", function () {
   it("keeps the NATS password a secret", () => {
     assert.ok(!plainText(run).includes(PASSWORD));
     const secret = run.mocks.of(T.secret)[0];
+    // The servers read a quoted copy (nats-server parses its variables as config: natsConfigString).
+    const data = reveal<Record<string, string>>(secret.inputs.stringData);
+    assert.equal(data.NATS_PASSWORD, PASSWORD);
+    assert.equal(data.NATS_SERVER_PASSWORD, JSON.stringify(PASSWORD));
+    const natsEnv = podSpec(byName(run, T.sts, "nats")).containers[0].env as any[];
+    assert.deepEqual(natsEnv.find((e) => e.name === "NATS_PASSWORD").valueFrom.secretKeyRef, {
+      name: "nats-credentials",
+      key: "NATS_SERVER_PASSWORD",
+    });
     assert.ok(
       isSecretValue(secret.inputs.stringData) || isSecretValue(secret.inputs.stringData?.NATS_PASSWORD),
     );

@@ -209,6 +209,13 @@ describe("index.ts under mocks: docker target", function () {
       assert.ok(env.includes(`NATS_PASSWORD=${run.outputs.natsPassword}`));
       const router: string[] = reveal(run.mocks.container("router-0").inputs.envs);
       assert.ok(router.includes("ROUTER_METRICS_PORT=9091"));
+      // nats-server parses its variables as config: its copy is quoted (natsConfigString).
+      const nats = run.mocks.container("nats-0");
+      assert.ok(isSecretValue(nats.inputs.envs), "nats env is a secret");
+      assert.deepEqual(reveal(nats.inputs.envs), [
+        'NATS_USER="beamline"',
+        `NATS_PASSWORD="${run.outputs.natsPassword}"`,
+      ]);
       assert.ok(router.includes("ROUTER_FAULTS_ENABLED=false"));
     });
 

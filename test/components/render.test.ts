@@ -12,7 +12,7 @@ import { connect } from "nats";
 import YAML from "yaml";
 import { renderPrometheusConfig, SCRAPE_JOBS } from "../../monitoring";
 import { bashHealthcheck, limitArgs, nodeHealthcheck, wgetHealthcheck } from "../../components/common";
-import { natsClientUrl, natsNodeNames, renderNatsConfig } from "../../components/nats";
+import { natsClientUrl, natsConfigString, natsNodeNames, renderNatsConfig } from "../../components/nats";
 import {
   renderBlackboxConfig,
   renderLokiConfig,
@@ -96,6 +96,28 @@ describe("components/nats renderNatsConfig", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  // Passwords nats-server misreads from an unquoted variable: a size ("1T…"), an integer, a float
+  // ("9e5…"), and one with a quote and a backslash. The first is a random 32-character one that did.
+  const TRICKY = ["1T8PD5TYHarSy3vmkafZgGT8gfqwwDo2", "12345678", "9e5abcd", 'a"b\\c d'];
+
+  it("natsConfigString quotes credentials so nats-server reads every one as a string (unquoted ones fail)", async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, "nats.conf");
+    fs.writeFileSync(file, renderNatsConfig({ serverName: "nats-0", nodes: ["nats-0"], clusterName: "c" }));
+    const test = (password: string) =>
+      run("nats-server", ["-t", "-c", file], {
+        env: { PATH: process.env.PATH, NATS_USER: "beamline", NATS_PASSWORD: password },
+      });
+    await assert.rejects(test(TRICKY[0]), /could not be parsed|interface conversion|invalid memory/);
+    await assert.rejects(test(TRICKY[1]), /interface conversion|invalid memory/);
+    for (const pw of TRICKY) {
+      const ok = await test(natsConfigString(pw));
+      assert.match(ok.stdout + ok.stderr, /is valid/, pw);
+    }
+    assert.throws(() => natsConfigString("a\u0001b"), /control character U\+0001/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("runs on a real nats-server: healthy with JetStream, password required", async function () {
     this.timeout(20000);
     const dir = tmpDir();
@@ -113,15 +135,17 @@ describe("components/nats renderNatsConfig", () => {
         storeDir: path.join(dir, "js"),
       }),
     );
+    // The password the CI deploy failed on, quoted as the container's environment carries it.
+    const password = TRICKY[0];
     const server = new ManagedProcess("nats", "nats-server", ["--config", file], {
-      env: { NATS_USER: "beamline", NATS_PASSWORD: "s3cret" },
+      env: { NATS_USER: natsConfigString("beamline"), NATS_PASSWORD: natsConfigString(password) },
     });
     try {
       // The exact URL the container health check uses.
       const health = wgetHealthcheck(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
       const url = String((health.tests as string[]).at(-1));
       await waitFor("nats healthz", () => httpOk(url), { timeoutMs: 10000 });
-      const nc = await connect({ servers: `127.0.0.1:${client}`, user: "beamline", pass: "s3cret" });
+      const nc = await connect({ servers: `127.0.0.1:${client}`, user: "beamline", pass: password });
       const info = await (await nc.jetstreamManager()).getAccountInfo();
       assert.ok(info.limits !== undefined, "JetStream answers for the authenticated user");
       await nc.close();

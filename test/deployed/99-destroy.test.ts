@@ -18,10 +18,13 @@ describe("destroy of the deployed ci stack", function () {
 
   it("leaves no container, network or volume of the stack, and no state", async function () {
     this.timeout(DEPLOY_TIMEOUT_MS);
-    const outputs = await getDeployedStack();
-    assert.ok((outputs.chaosTargets.nats?.volumes ?? []).length > 0, "the stack had volumes to remove");
+    // Destroy first, even after a failed deploy: what it created must not outlive this suite (the
+    // prove suite deploys the same stack name next).
+    const outputs = await getDeployedStack().catch((e: Error) => e);
     const left = await destroyDeployedStack();
     assert.deepEqual(left, { containers: [], networks: [], volumes: [] });
+    if (outputs instanceof Error) throw outputs;
+    assert.ok((outputs.chaosTargets.nats?.volumes ?? []).length > 0, "the stack had volumes to remove");
     const stacks = path.join(STATE_DIR, ".pulumi", "stacks", "proving-ground");
     const files = fs.existsSync(stacks) ? fs.readdirSync(stacks) : [];
     // `stack rm` deletes the checkpoint; the engine keeps its own `.bak` copy of the last one.
