@@ -30,7 +30,7 @@ import {
 } from "../scripts/engine";
 import { signalExitCode, watchInterrupts } from "../scripts/interrupt";
 import { setExpiry } from "../scripts/stack-expiry";
-import { listStackObjects, StackObjects } from "../scripts/stack-objects";
+import { describeUnhealthy, listStackObjects, StackObjects } from "../scripts/stack-objects";
 import type { StackOutputs } from "../stacks/outputs";
 import {
   collectProveFailures,
@@ -82,11 +82,12 @@ export interface ProveConsole {
   progress(msg: string): void;
 }
 
-/** Phase lines `[prove +  12.3s] …` on stdout; progress rewritten in place on a TTY, else every 5 s. */
+/** Phase lines `[prove +  12.3s] …` on stdout; progress rewritten in place on a TTY, else a line when it changes. */
 export function terminalConsole(start = Date.now(), intervalMs = 5000): ProveConsole {
   const err = process.stderr;
   let shown = false;
   let lastPlain = 0;
+  let lastKey = "";
   return {
     line(msg) {
       if (shown) err.write("\r\x1b[K");
@@ -97,40 +98,64 @@ export function terminalConsole(start = Date.now(), intervalMs = 5000): ProveCon
       if (err.isTTY) {
         err.write(`\r\x1b[K${msg}`);
         shown = true;
-      } else if (Date.now() - lastPlain >= intervalMs) {
-        lastPlain = Date.now();
-        err.write(`${msg}\n`);
+      } else {
+        // A log keeps a line when something changed (at most every intervalMs) or every 30 s otherwise.
+        const key = msg.replace(/\d+(\.\d+)? s\b/g, "");
+        const since = Date.now() - lastPlain;
+        if ((key !== lastKey && since >= intervalMs) || since >= 30_000) {
+          lastPlain = Date.now();
+          lastKey = key;
+          err.write(`${msg}\n`);
+        }
       }
     },
   };
 }
 
-/** Resource steps started (resourcePreEvent) and finished (resOutputsEvent), custom resources only. */
+/**
+ * Resource steps started (resourcePreEvent) and finished (resOutputsEvent), custom resources only. A step
+ * is a resource and its operation: a replacement is several steps of one resource, and a step still in
+ * progress after its resource's other steps finished is shown by name.
+ */
 export class StepCounter {
-  private started = new Set<string>();
+  private started = new Map<string, { urn: string; op: string; at: number }>();
   private finished = new Set<string>();
 
-  add(e: EngineEvent): void {
+  add(e: EngineEvent, at = Date.now()): void {
     const pre = e.resourcePreEvent?.metadata;
-    if (pre && (pre.new ?? pre.old)?.custom) this.started.add(pre.urn);
+    const key = (m: { urn: string; op: string }) => `${m.urn}\u0000${m.op}`;
+    if (pre && (pre.new ?? pre.old)?.custom && !this.started.has(key(pre)))
+      this.started.set(key(pre), { urn: pre.urn, op: pre.op, at });
     const done = e.resOutputsEvent?.metadata;
-    if (done && (done.new ?? done.old)?.custom) this.finished.add(done.urn);
+    if (done && (done.new ?? done.old)?.custom) this.finished.add(key(done));
   }
 
-  /** "12/22 resources done": finished of those the engine has started so far. */
-  line(verb: string): string {
-    return `${verb}: ${this.finished.size}/${this.started.size} resources done`;
+  /**
+   * "up: 12/22 resource steps done", plus the longest-running step when one has run for `slowMs`
+   * ("; waiting on nats-0 (create-replacement, 62 s)"): a health-gated create that never turns healthy
+   * shows by name instead of a count that stands still.
+   */
+  line(verb: string, now = Date.now(), slowMs = 10_000): string {
+    const base = `${verb}: ${this.finished.size}/${this.started.size} resource steps done`;
+    const waiting = [...this.started]
+      .filter(([k]) => !this.finished.has(k))
+      .map(([, s]) => s)
+      .sort((a, b) => a.at - b.at)[0];
+    if (!waiting || now - waiting.at < slowMs) return base;
+    const name = urnTypeName(waiting.urn).split("::").pop();
+    return `${base}; waiting on ${name} (${waiting.op}, ${Math.round((now - waiting.at) / 1000)} s)`;
   }
 
   /** Started but never finished (a failed or cancelled step), as type::name. */
   unfinished(): string[] {
-    return [...this.started].filter((u) => !this.finished.has(u)).map(urnTypeName);
+    const urns = [...this.started].filter(([k]) => !this.finished.has(k)).map(([, s]) => s.urn);
+    return [...new Set(urns)].map(urnTypeName);
   }
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** The events of one engine operation and its progress line ("up: 12/22 resources done (6.0 s)"). */
+/** The events of one engine operation and its progress line ("up: 12/22 resource steps done (6.0 s)"). */
 function engineProgress(verb: string, con: ProveConsole) {
   const events: ReceivedEvent[] = [];
   const counter = new StepCounter();
@@ -414,7 +439,15 @@ export async function runProve(o: ProveOptions, con: ProveConsole = terminalCons
         const { events, counter, t0, onEvent, show } = engineProgress("up", con);
         const ticker = setInterval(show, 1000);
         try {
-          const res = await stack.up({ color: "never", signal: upAbort.signal, onEvent });
+          const res = await stack
+            .up({ color: "never", signal: upAbort.signal, onEvent })
+            .catch(async (e: Error) => {
+              // The engine says only "container failed to be in healthy state": add what Docker knows.
+              const why = await describeUnhealthy(o.stack).catch(() => []);
+              for (const l of why) con.line(`  ${l}`);
+              if (why.length) notes.push(`containers not healthy when up failed:\n${why.join("\n")}`);
+              throw e;
+            });
           const c = res.summary.resourceChanges ?? {};
           p.gates.push({
             name: "engine up succeeds",

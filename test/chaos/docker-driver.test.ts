@@ -6,6 +6,8 @@ import { execFileSync } from "node:child_process";
 import Docker from "dockerode";
 import { connect, NatsConnection } from "nats";
 import { DockerDriver } from "../../chaos/drivers/docker";
+import { STACK_LABEL } from "../../components/common";
+import { describeUnhealthy } from "../../scripts/stack-objects";
 import type { StackOutputs } from "../../stacks/outputs";
 import { waitFor } from "../support/wait";
 
@@ -85,10 +87,11 @@ describe("docker chaos driver (throwaway container)", function () {
   });
 
   after(async () => {
-    await docker
-      .getContainer(name)
-      .remove({ force: true })
-      .catch(() => undefined);
+    for (const c of [name, `${tag}-bad`, `${tag}-good`])
+      await docker
+        .getContainer(c)
+        .remove({ force: true })
+        .catch(() => undefined);
     await docker
       .getNetwork(net)
       .remove()
@@ -193,5 +196,40 @@ describe("docker chaos driver (throwaway container)", function () {
     assert.ok(info.NetworkSettings.Networks[net]?.Aliases?.includes("nats-0"));
     assert.deepEqual(await driver.running("nats"), [true]);
     assert.equal(await streamCount(), 5);
+  });
+
+  it("describeUnhealthy names a container that exited, with its exit code and log, and leaves healthy ones out", async () => {
+    // Labelled as a stack's objects are (components/common.ts), under a stack name of this test's own.
+    const stack = `${tag}-stack`;
+    const Labels = { [STACK_LABEL]: stack, "pg-chaos-test": "1" };
+    const bad = await docker.createContainer({
+      name: `${tag}-bad`,
+      Image: image,
+      Cmd: ["-c", "/no-such.conf"],
+      Labels,
+    });
+    const good = await docker.createContainer({
+      name: `${tag}-good`,
+      Image: image,
+      Cmd: ["-p", "4222"],
+      Labels,
+      Healthcheck: { Test: ["CMD", "/nats-server", "--version"], Interval: 500e6, Retries: 3 },
+    });
+    await Promise.all([bad.start(), good.start()]);
+    await waitFor("the bad container exited", async () => !(await bad.inspect()).State.Running || undefined, {
+      timeoutMs: 10000,
+    });
+    await waitFor(
+      "the good container healthy",
+      async () => (await good.inspect()).State.Health?.Status === "healthy" || undefined,
+      { timeoutMs: 15000 },
+    );
+    const lines = await describeUnhealthy(stack, docker);
+    assert.match(lines[0], new RegExp(`^${tag}-bad: exited \\(exit 1\\), health none$`));
+    assert.ok(
+      lines.slice(1).some((l) => l.startsWith("  | ") && /no-such\.conf/.test(l)),
+      lines.join("\n"),
+    );
+    assert.ok(!lines.some((l) => l.includes(`${tag}-good`)), lines.join("\n"));
   });
 });

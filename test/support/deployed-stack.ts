@@ -9,7 +9,12 @@ import path from "node:path";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, openStack, REPO_ROOT, removeStack } from "../../scripts/engine";
 import type { StackOutputs } from "../../stacks/outputs";
-import { listStackObjects, removeStackObjects, StackObjects } from "../../scripts/stack-objects";
+import {
+  describeUnhealthy,
+  listStackObjects,
+  removeStackObjects,
+  StackObjects,
+} from "../../scripts/stack-objects";
 
 /** The stack the deployed suites run against (DEPLOY_STACK overrides, e.g. for a second checkout). */
 export const DEPLOYED_STACK = process.env.DEPLOY_STACK ?? "ci";
@@ -57,7 +62,11 @@ async function deploy(): Promise<Deployment> {
   }
   const stack = await openStack(ENGINE);
   let log = "";
-  const res = await stack.up({ color: "never", onOutput: (s) => (log += s) });
+  const res = await stack.up({ color: "never", onOutput: (s) => (log += s) }).catch(async (e: Error) => {
+    // The engine says only "container failed to be in healthy state": add what Docker knows.
+    const why = await describeUnhealthy(DEPLOYED_STACK).catch((d: Error) => [`(docker: ${d.message})`]);
+    throw new Error(`up of ${DEPLOYED_STACK} failed\n${why.join("\n")}\n${e.message}`);
+  });
   const started = new Date(res.summary.startTime).getTime();
   const ended = new Date(res.summary.endTime).getTime();
   return {

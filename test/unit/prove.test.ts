@@ -217,8 +217,30 @@ describe("npm run prove", () => {
         ev("resOutputsEvent", a, true),
       ])
         c.add(e);
-      assert.equal(c.line("up"), "up: 1/2 resources done");
+      assert.equal(c.line("up"), "up: 1/2 resource steps done");
       assert.deepEqual(c.unfinished(), ["docker:index/container:Container::nats-0"]);
+    });
+
+    it("counts each step of a replacement and names a step that runs long", () => {
+      const c = new StepCounter();
+      const b = "urn:pulumi:s::p::docker:index/container:Container::nats-0";
+      const step = (kind: "resourcePreEvent" | "resOutputsEvent", op: string) =>
+        ({
+          sequence: 0,
+          timestamp: 0,
+          [kind]: { metadata: { op, urn: b, type: "t", provider: "", new: { custom: true } } },
+        }) as unknown as EngineEvent;
+      c.add(step("resourcePreEvent", "replace"), 0);
+      c.add(step("resOutputsEvent", "replace"), 1000);
+      c.add(step("resourcePreEvent", "create-replacement"), 1000);
+      assert.equal(c.line("up", 5000), "up: 1/2 resource steps done");
+      assert.equal(
+        c.line("up", 63_000),
+        "up: 1/2 resource steps done; waiting on nats-0 (create-replacement, 62 s)",
+      );
+      c.add(step("resOutputsEvent", "create-replacement"), 64_000);
+      assert.equal(c.line("up", 65_000), "up: 2/2 resource steps done");
+      assert.deepEqual(c.unfinished(), []);
     });
 
     it("engineError keeps the lines that say what failed", () => {
