@@ -1,5 +1,7 @@
 // Environment configuration with validated values. Every error names the variable and what was
-// expected, and all problems are reported at once so an operator fixes them in one pass.
+// expected, and all problems are reported at once so an operator fixes them in one pass. `get` reads a
+// variable of the service contract (./service-contract.ts) with its declared default and range.
+import type { BoolVar, EnvVar, IntVar, ListVar, NumberVar, OneOfVar, StringVar } from "./service-contract";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -89,6 +91,35 @@ export class EnvReader {
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean);
+  }
+
+  /**
+   * Reads a declared variable with its default and range; `def` replaces the default where the contract
+   * leaves it to the reader (a default computed from another variable).
+   */
+  get(v: IntVar | NumberVar, def?: number): number;
+  get(v: BoolVar): boolean;
+  get(v: StringVar<string>): string;
+  get(v: StringVar): string | undefined;
+  get(v: ListVar): string[];
+  get<T extends string>(v: OneOfVar<T>): T;
+  get(v: EnvVar, def?: number): unknown {
+    switch (v.kind) {
+      case "int":
+      case "number": {
+        const d = def ?? v.default;
+        if (d === undefined) throw new Error(`${v.name}: no default declared or given`);
+        return this[v.kind](v.name, d, { min: v.min, max: v.max });
+      }
+      case "bool":
+        return this.bool(v.name, v.default);
+      case "string":
+        return v.default === undefined ? this.string(v.name) : this.string(v.name, v.default);
+      case "list":
+        return this.list(v.name, [...v.default]);
+      case "oneOf":
+        return this.oneOf(v.name, v.values, v.default);
+    }
   }
 
   /** Records a problem found by the caller's own cross-field checks. */

@@ -1,7 +1,9 @@
 // Structured JSON logs, one object per line. Callers pass ids (trace, tenant, request) as fields;
 // payload contents are never logged.
 
-export type Level = "debug" | "info" | "warn" | "error";
+import { LOG_LEVEL, type LogLevel } from "./service-contract";
+
+export type Level = LogLevel;
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
@@ -14,7 +16,7 @@ export interface Logger {
 
 export function createLogger(
   service: string,
-  level: Level = (process.env.LOG_LEVEL as Level) ?? "info",
+  level: Level = (process.env[LOG_LEVEL.name] as Level) ?? LOG_LEVEL.default,
   base: Record<string, unknown> = {},
   write: (line: string) => void = (l) => process.stdout.write(l),
 ): Logger {

@@ -2,6 +2,7 @@
 // partitioned) without a process restart, and notice a dead link quickly.
 import { connect, ConnectionOptions, NatsConnection } from "nats";
 import { EnvReader } from "./env";
+import { NATS_ENV } from "./service-contract";
 import type { Logger } from "./log";
 
 export interface NatsSettings {
@@ -18,31 +19,33 @@ export interface NatsSettings {
 
 /** Reads NATS_URL (comma-separated list allowed), NATS_USER/NATS_PASSWORD or NATS_TOKEN. */
 export function readNatsSettings(env: EnvReader): NatsSettings {
-  const servers = env.list("NATS_URL", ["nats://127.0.0.1:4222"]);
+  const V = NATS_ENV;
+  const servers = env.get(V.url);
   for (const s of servers) {
     if (!/^(nats|tls|wss?):\/\/[^\s/]+(:\d+)?\/?$/.test(s) && !/^[^\s/:]+:\d+$/.test(s)) {
       env.problem(
-        `NATS_URL must be a comma-separated list of nats://host:port URLs, got ${JSON.stringify(s)}`,
+        `${V.url.name} must be a comma-separated list of nats://host:port URLs, got ${JSON.stringify(s)}`,
       );
     }
   }
-  const user = env.string("NATS_USER");
-  const password = env.string("NATS_PASSWORD");
-  const token = env.string("NATS_TOKEN");
+  const user = env.get(V.user);
+  const password = env.get(V.password);
+  const token = env.get(V.token);
   if ((user === undefined) !== (password === undefined)) {
-    env.problem("NATS_USER and NATS_PASSWORD must be set together");
+    env.problem(`${V.user.name} and ${V.password.name} must be set together`);
   }
-  if (token && user) env.problem("set either NATS_TOKEN or NATS_USER/NATS_PASSWORD, not both");
+  if (token && user) {
+    env.problem(`set either ${V.token.name} or ${V.user.name}/${V.password.name}, not both`);
+  }
   return {
     servers,
     user,
     password,
     token,
-    // 5 s × 2 missed pongs: a silently dead link is noticed within ~10-15 s.
-    pingIntervalMs: env.int("NATS_PING_INTERVAL_MS", 5000, { min: 100, max: 120000 }),
-    maxPingOut: env.int("NATS_MAX_PING_OUT", 2, { min: 1, max: 10 }),
-    reconnectWaitMs: env.int("NATS_RECONNECT_WAIT_MS", 250, { min: 10, max: 60000 }),
-    reconnectJitterMs: env.int("NATS_RECONNECT_JITTER_MS", 250, { min: 0, max: 60000 }),
+    pingIntervalMs: env.get(V.pingIntervalMs),
+    maxPingOut: env.get(V.maxPingOut),
+    reconnectWaitMs: env.get(V.reconnectWaitMs),
+    reconnectJitterMs: env.get(V.reconnectJitterMs),
   };
 }
 

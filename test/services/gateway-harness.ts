@@ -5,8 +5,8 @@ import { connect, Msg, NatsConnection, Subscription } from "nats";
 import { SUBJECTS } from "../../services/common/contract";
 import { createLogger } from "../../services/common/log";
 import { loadGatewayConfig, RunningGateway, startGateway } from "../../services/gateway/src/app";
-import type { NatsServer } from "../support/nats-server";
-import { waitFor } from "../support/wait";
+import type { NatsServer } from "../../tooling/local/nats-server";
+import { waitFor } from "../../tooling/local/wait";
 
 export const quietLog = createLogger("gateway-test", "error");
 

@@ -5,10 +5,10 @@ import path from "node:path";
 import { NatsConnection } from "nats";
 import { createLogger } from "../../services/common/log";
 import { loadGatewayConfig, RunningGateway, startGateway } from "../../services/gateway/src/app";
-import { NatsServer, startNats } from "../support/nats-server";
-import { freePort } from "../support/ports";
-import { ManagedProcess } from "../support/proc";
-import { waitFor } from "../support/wait";
+import { NatsServer, startNats } from "../../tooling/local/nats-server";
+import { freePort } from "../../tooling/local/ports";
+import { ManagedProcess } from "../../tooling/local/proc";
+import { waitFor } from "../../tooling/local/wait";
 import {
   call,
   decide,

@@ -5,8 +5,8 @@ import net from "node:net";
 import { NatsConnection } from "nats";
 import type { RunningGateway } from "../../services/gateway/src/app";
 import { INTAKE_STREAM, intakeSubject } from "../../services/common/contract";
-import { NatsServer, startNats } from "../support/nats-server";
-import { waitFor } from "../support/wait";
+import { NatsServer, startNats } from "../../tooling/local/nats-server";
+import { waitFor } from "../../tooling/local/wait";
 import {
   assertEnvelope,
   call,

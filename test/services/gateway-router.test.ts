@@ -6,8 +6,8 @@ import { FaultSpec, INTAKE_STREAM, SUBJECTS } from "../../services/common/contra
 import { createLogger } from "../../services/common/log";
 import type { RunningGateway } from "../../services/gateway/src/app";
 import { loadRouterConfig, startRouter } from "../../services/router/src/app";
-import { NatsServer, startNats } from "../support/nats-server";
-import { waitFor } from "../support/wait";
+import { NatsServer, startNats } from "../../tooling/local/nats-server";
+import { waitFor } from "../../tooling/local/wait";
 import {
   assertEnvelope,
   call,

@@ -5,8 +5,8 @@ import { NatsConnection } from "nats";
 import { CGROUP_CPU_METRICS } from "../../services/common/cgroup-cpu";
 import { ROUTER_ERROR_STATUS, SUBJECTS } from "../../services/common/contract";
 import type { RunningGateway } from "../../services/gateway/src/app";
-import { NatsServer, startNats } from "../support/nats-server";
-import { waitFor } from "../support/wait";
+import { NatsServer, startNats } from "../../tooling/local/nats-server";
+import { waitFor } from "../../tooling/local/wait";
 import {
   assertEnvelope,
   call,

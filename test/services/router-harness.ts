@@ -8,7 +8,7 @@ import {
   type RouterHandle,
   type RouterHooks,
 } from "../../services/router/src/app";
-import type { NatsServer } from "../support/nats-server";
+import type { NatsServer } from "../../tooling/local/nats-server";
 
 export const quietRouterLog = createLogger(
   "router-test",

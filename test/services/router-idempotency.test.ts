@@ -8,11 +8,11 @@ import path from "node:path";
 import { RequestStrategy, type NatsConnection, type StreamUpdateConfig } from "nats";
 import { IDEMPOTENCY_BUCKET, SUBJECTS } from "../../services/common/contract";
 import type { RouterHandle } from "../../services/router/src/app";
-import { metricSum, parsePromText } from "../../loadtests/prom-text";
-import { startNats, type NatsServer } from "../support/nats-server";
-import { freePort } from "../support/ports";
-import { ManagedProcess } from "../support/proc";
-import { httpOk, waitFor } from "../support/wait";
+import { metricSum, parsePromText } from "../../tooling/prom-text";
+import { startNats, type NatsServer } from "../../tooling/local/nats-server";
+import { freePort } from "../../tooling/local/ports";
+import { ManagedProcess } from "../../tooling/local/proc";
+import { httpOk, waitFor } from "../../tooling/local/wait";
 import { ask, client, routeRequest, startTestRouter } from "./router-harness";
 
 const MAIN = path.join(__dirname, "../../services/router/src/main.ts");

@@ -7,8 +7,8 @@ import { CGROUP_CPU_METRICS } from "../../services/common/cgroup-cpu";
 import { DECISIONS_BUCKET, SUBJECTS, intakeSubject } from "../../services/common/contract";
 import type { RouterHandle } from "../../services/router/src/app";
 import { decisionKey } from "../../services/router/src/durable";
-import { startNats, type NatsServer } from "../support/nats-server";
-import { waitFor } from "../support/wait";
+import { startNats, type NatsServer } from "../../tooling/local/nats-server";
+import { waitFor } from "../../tooling/local/wait";
 import { ask, C_GATEWAY_PAYLOAD, client, routeRequest, startTestRouter } from "./router-harness";
 
 describe("router service over NATS", function () {

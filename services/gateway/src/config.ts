@@ -3,6 +3,7 @@
 import { EnvReader } from "../../common/env";
 import type { Level } from "../../common/log";
 import { readNatsSettings, NatsSettings } from "../../common/nats";
+import { GATEWAY_ENV, LOG_LEVEL, parseTenantTokens } from "../../common/service-contract";
 
 export interface GatewayConfig {
   nats: NatsSettings;
@@ -30,49 +31,34 @@ export interface GatewayConfig {
   logLevel: Level;
 }
 
-const LEVELS = ["debug", "info", "warn", "error"] as const;
-
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
   const r = new EnvReader(env);
+  const V = GATEWAY_ENV;
   const nats = readNatsSettings(r);
-  const host = r.string("GATEWAY_HOST", "0.0.0.0");
-  const port = r.int("GATEWAY_PORT", 8080, { min: 0, max: 65535 });
-  const routerRequestTimeoutMs = r.int("ROUTER_REQUEST_TIMEOUT_MS", 5000, { min: 1, max: 600000 });
-  const maxBodyBytes = r.int("GATEWAY_MAX_BODY_BYTES", 65536, { min: 64, max: 64 * 1024 * 1024 });
-  const maxInflight = r.int("GATEWAY_MAX_INFLIGHT", 1024, { min: 1, max: 1000000 });
-  const rateLimitRps = r.number("GATEWAY_RATE_LIMIT_RPS", 0, { min: 0, max: 1e7 });
-  const rateLimitBurst = r.int("GATEWAY_RATE_LIMIT_BURST", Math.max(1, Math.ceil(rateLimitRps)), {
-    min: 0,
-    max: 1e7,
-  });
+  const host = r.get(V.host);
+  const port = r.get(V.port);
+  const routerRequestTimeoutMs = r.get(V.routerRequestTimeoutMs);
+  const maxBodyBytes = r.get(V.maxBodyBytes);
+  const maxInflight = r.get(V.maxInflight);
+  const rateLimitRps = r.get(V.rateLimitRps);
+  const rateLimitBurst = r.get(V.rateLimitBurst, Math.max(1, Math.ceil(rateLimitRps)));
   if (rateLimitRps > 0 && rateLimitBurst < 1) {
-    r.problem("GATEWAY_RATE_LIMIT_BURST must be at least 1 when GATEWAY_RATE_LIMIT_RPS is set");
+    r.problem(`${V.rateLimitBurst.name} must be at least 1 when ${V.rateLimitRps.name} is set`);
   }
-  const tenantTokens = new Map<string, string>();
-  for (const pair of r.list("GATEWAY_TENANT_TOKENS")) {
-    const i = pair.indexOf(":");
-    const tenant = i > 0 ? pair.slice(0, i).trim() : "";
-    const token = i > 0 ? pair.slice(i + 1).trim() : "";
-    if (!tenant || !token) {
-      r.problem(
-        `GATEWAY_TENANT_TOKENS must be a comma-separated list of tenant:token pairs, got an entry without tenant or token`,
-      );
-    } else if (tenantTokens.has(tenant)) {
-      r.problem(`GATEWAY_TENANT_TOKENS lists tenant ${JSON.stringify(tenant)} twice`);
-    } else {
-      tenantTokens.set(tenant, token);
-    }
-  }
-  const metricsTenants = r.list("GATEWAY_METRICS_TENANTS");
-  const shutdownGraceMs = r.int("GATEWAY_SHUTDOWN_GRACE_MS", 10000, { min: 0, max: 600000 });
-  const headersTimeoutMs = r.int("GATEWAY_HEADERS_TIMEOUT_MS", 10000, { min: 100, max: 600000 });
-  const httpRequestTimeoutMs = r.int("GATEWAY_HTTP_REQUEST_TIMEOUT_MS", 30000, { min: 100, max: 3600000 });
-  const keepAliveTimeoutMs = r.int("GATEWAY_KEEPALIVE_TIMEOUT_MS", 5000, { min: 100, max: 600000 });
+  const tokensRaw = r.get(V.tenantTokens);
+  const parsed = tokensRaw === undefined ? undefined : parseTenantTokens(tokensRaw, V.tenantTokens.name);
+  parsed?.problems.forEach((p) => r.problem(p));
+  const tenantTokens = parsed?.tokens ?? new Map<string, string>();
+  const metricsTenants = r.get(V.metricsTenants);
+  const shutdownGraceMs = r.get(V.shutdownGraceMs);
+  const headersTimeoutMs = r.get(V.headersTimeoutMs);
+  const httpRequestTimeoutMs = r.get(V.httpRequestTimeoutMs);
+  const keepAliveTimeoutMs = r.get(V.keepAliveTimeoutMs);
   if (httpRequestTimeoutMs < headersTimeoutMs) {
-    r.problem("GATEWAY_HTTP_REQUEST_TIMEOUT_MS must be at least GATEWAY_HEADERS_TIMEOUT_MS");
+    r.problem(`${V.httpRequestTimeoutMs.name} must be at least ${V.headersTimeoutMs.name}`);
   }
-  const jetstreamTimeoutMs = r.int("GATEWAY_JETSTREAM_TIMEOUT_MS", 5000, { min: 1, max: 600000 });
-  const logLevel = r.oneOf("LOG_LEVEL", LEVELS, "info");
+  const jetstreamTimeoutMs = r.get(V.jetstreamTimeoutMs);
+  const logLevel = r.get(LOG_LEVEL);
   r.done();
   return {
     nats,

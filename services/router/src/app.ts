@@ -26,6 +26,7 @@ import { RouterMetrics } from "./metrics";
 import { providerIds, Selector } from "./policy";
 import { encode, errorReply } from "./replies";
 import type { IntakeHeaders } from "./validation";
+import { ROUTER_ENV } from "../../common/service-contract";
 
 export { loadRouterConfig, type RouterConfig } from "./config";
 
@@ -381,7 +382,7 @@ export async function startRouter(
         return reply(
           errorReply(
             "faults_disabled",
-            "fault injection is disabled on this router; set ROUTER_FAULTS_ENABLED=true",
+            `fault injection is disabled on this router; set ${ROUTER_ENV.faultsEnabled.name}=true`,
             {},
           ),
         );

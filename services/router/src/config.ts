@@ -5,6 +5,7 @@ import os from "node:os";
 import { EnvReader } from "../../common/env";
 import type { Level } from "../../common/log";
 import { readNatsSettings, NatsSettings } from "../../common/nats";
+import { DURABLE_BACKOFF_STEP_MS, LOG_LEVEL, ROUTER_ENV } from "../../common/service-contract";
 import type { BackpressureThresholds } from "./backpressure";
 import { parsePolicies, PolicySet } from "./policy";
 import defaultPolicies from "../policies/default.json";
@@ -41,66 +42,63 @@ export function loadPoliciesFile(file: string): { set?: PolicySet; problems: str
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     return {
-      problems: [`ROUTER_POLICIES_FILE ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`],
+      problems: [
+        `${ROUTER_ENV.policiesFile.name} ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`,
+      ],
     };
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return { problems: [`ROUTER_POLICIES_FILE ${file}: not valid JSON (${(e as Error).message})`] };
+    return {
+      problems: [`${ROUTER_ENV.policiesFile.name} ${file}: not valid JSON (${(e as Error).message})`],
+    };
   }
   const r = parsePolicies(doc);
-  return { set: r.set, problems: r.problems.map((p) => `ROUTER_POLICIES_FILE ${file}: ${p}`) };
+  return { set: r.set, problems: r.problems.map((p) => `${ROUTER_ENV.policiesFile.name} ${file}: ${p}`) };
 }
 
 export function loadRouterConfig(env: Record<string, string | undefined> = process.env): RouterConfig {
   const r = new EnvReader(env);
+  const V = ROUTER_ENV;
   const nats = readNatsSettings(r);
-  const maxInflight = r.int("ROUTER_MAX_INFLIGHT", 10000, { min: 1, max: 1_000_000 });
+  const maxInflight = r.get(V.maxInflight);
   const bp = {
-    pendingWarn: r.int("ROUTER_BACKPRESSURE_PENDING_WARN", 1000, { min: 1 }),
-    pendingActive: r.int("ROUTER_BACKPRESSURE_PENDING_ACTIVE", 10000, { min: 1 }),
-    inflightWarn: r.int("ROUTER_BACKPRESSURE_INFLIGHT_WARN", Math.max(1, Math.floor(maxInflight * 0.5)), {
-      min: 1,
-    }),
-    inflightActive: r.int("ROUTER_BACKPRESSURE_INFLIGHT_ACTIVE", Math.max(1, Math.floor(maxInflight * 0.9)), {
-      min: 1,
-    }),
-    latencyWarnMs: r.number("ROUTER_BACKPRESSURE_LATENCY_WARN_MS", 250, { min: 0 }),
-    latencyActiveMs: r.number("ROUTER_BACKPRESSURE_LATENCY_ACTIVE_MS", 1000, { min: 0 }),
-    retryAfterS: r.int("ROUTER_BACKPRESSURE_RETRY_AFTER_S", 2, { min: 1, max: 3600 }),
-    intervalMs: r.int("ROUTER_BACKPRESSURE_INTERVAL_MS", 1000, { min: 50, max: 60000 }),
+    pendingWarn: r.get(V.backpressurePendingWarn),
+    pendingActive: r.get(V.backpressurePendingActive),
+    inflightWarn: r.get(V.backpressureInflightWarn, Math.max(1, Math.floor(maxInflight * 0.5))),
+    inflightActive: r.get(V.backpressureInflightActive, Math.max(1, Math.floor(maxInflight * 0.9))),
+    latencyWarnMs: r.get(V.backpressureLatencyWarnMs),
+    latencyActiveMs: r.get(V.backpressureLatencyActiveMs),
+    retryAfterS: r.get(V.backpressureRetryAfterS),
+    intervalMs: r.get(V.backpressureIntervalMs),
   };
-  for (const [warn, active] of [
-    ["PENDING", [bp.pendingWarn, bp.pendingActive]],
-    ["INFLIGHT", [bp.inflightWarn, bp.inflightActive]],
-    ["LATENCY", [bp.latencyWarnMs, bp.latencyActiveMs]],
+  for (const [warn, active, [w, a]] of [
+    [V.backpressurePendingWarn, V.backpressurePendingActive, [bp.pendingWarn, bp.pendingActive]],
+    [V.backpressureInflightWarn, V.backpressureInflightActive, [bp.inflightWarn, bp.inflightActive]],
+    [V.backpressureLatencyWarnMs, V.backpressureLatencyActiveMs, [bp.latencyWarnMs, bp.latencyActiveMs]],
   ] as const) {
-    if (active[0] > active[1]) {
-      r.problem(
-        `ROUTER_BACKPRESSURE_${warn}_WARN (${active[0]}) must not exceed ROUTER_BACKPRESSURE_${warn}${warn === "LATENCY" ? "_ACTIVE_MS" : "_ACTIVE"} (${active[1]})`,
-      );
-    }
+    if (w > a) r.problem(`${warn.name} (${w}) must not exceed ${active.name} (${a})`);
   }
-  const backoffRaw = r.list("ROUTER_DURABLE_BACKOFF_MS", ["1000", "5000", "15000"]);
+  const step = DURABLE_BACKOFF_STEP_MS;
   const backoffMs: number[] = [];
-  for (const b of backoffRaw) {
+  for (const b of r.get(V.durableBackoffMs)) {
     const n = Number(b);
-    if (!/^\d+$/.test(b) || n < 100 || n > 3_600_000) {
+    if (!/^\d+$/.test(b) || n < step.min || n > step.max) {
       r.problem(
-        `ROUTER_DURABLE_BACKOFF_MS must be a comma-separated list of integers 100..3600000, got ${JSON.stringify(b)}`,
+        `${V.durableBackoffMs.name} must be a comma-separated list of integers ${step.min}..${step.max}, got ${JSON.stringify(b)}`,
       );
     } else backoffMs.push(n);
   }
-  const maxDeliver = r.int("ROUTER_DURABLE_MAX_DELIVER", 5, { min: 1, max: 100 });
+  const maxDeliver = r.get(V.durableMaxDeliver);
   if (backoffMs.length >= maxDeliver) {
     r.problem(
-      `ROUTER_DURABLE_MAX_DELIVER (${maxDeliver}) must be greater than the number of ROUTER_DURABLE_BACKOFF_MS steps (${backoffMs.length})`,
+      `${V.durableMaxDeliver.name} (${maxDeliver}) must be greater than the number of ${V.durableBackoffMs.name} steps (${backoffMs.length})`,
     );
   }
 
-  const policiesFile = r.string("ROUTER_POLICIES_FILE");
+  const policiesFile = r.get(V.policiesFile);
   let policies: PolicySet | undefined;
   if (policiesFile) {
     const loaded = loadPoliciesFile(policiesFile);
@@ -110,41 +108,41 @@ export function loadRouterConfig(env: Record<string, string | undefined> = proce
     policies = parsePolicies(defaultPolicies).set;
   }
 
-  const instanceEnv = r.string("ROUTER_INSTANCE_ID");
+  const instanceEnv = r.get(V.instanceId);
   if (instanceEnv !== undefined && !/^[\x21-\x7e]{1,128}$/.test(instanceEnv)) {
     r.problem(
-      `ROUTER_INSTANCE_ID must be 1-128 printable ASCII characters without spaces, got ${JSON.stringify(instanceEnv)}`,
+      `${V.instanceId.name} must be 1-128 printable ASCII characters without spaces, got ${JSON.stringify(instanceEnv)}`,
     );
   }
   const instanceId = instanceEnv ?? (os.hostname().slice(0, 128) || "router");
 
   const cfg: RouterConfig = {
     nats,
-    metricsHost: r.string("ROUTER_METRICS_HOST", "0.0.0.0"),
-    metricsPort: r.int("ROUTER_METRICS_PORT", 9091, { min: 0, max: 65535 }),
+    metricsHost: r.get(V.metricsHost),
+    metricsPort: r.get(V.metricsPort),
     policiesSource: policiesFile ?? "built-in",
     policies: policies!,
-    faultsEnabled: r.bool("ROUTER_FAULTS_ENABLED", false),
-    allowedTenants: r.list("ROUTER_ALLOWED_TENANTS", []),
-    idempotencyTtlMs: r.int("ROUTER_IDEMPOTENCY_TTL_MS", 300_000, { min: 1, max: 86_400_000 }),
-    idempotencyMaxEntries: r.int("ROUTER_IDEMPOTENCY_MAX_ENTRIES", 100_000, { min: 1, max: 10_000_000 }),
-    idempotencyStoreTimeoutMs: r.int("ROUTER_IDEMPOTENCY_STORE_TIMEOUT_MS", 2000, { min: 100, max: 60_000 }),
+    faultsEnabled: r.get(V.faultsEnabled),
+    allowedTenants: r.get(V.allowedTenants),
+    idempotencyTtlMs: r.get(V.idempotencyTtlMs),
+    idempotencyMaxEntries: r.get(V.idempotencyMaxEntries),
+    idempotencyStoreTimeoutMs: r.get(V.idempotencyStoreTimeoutMs),
     instanceId,
     maxInflight,
-    maxPayloadBytes: r.int("ROUTER_MAX_PAYLOAD_BYTES", 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    maxPayloadBytes: r.get(V.maxPayloadBytes),
     backpressure: bp,
     breaker: {
-      failureThreshold: r.int("ROUTER_BREAKER_FAILURE_THRESHOLD", 5, { min: 1, max: 1000 }),
-      openMs: r.int("ROUTER_BREAKER_OPEN_MS", 10_000, { min: 10, max: 3_600_000 }),
+      failureThreshold: r.get(V.breakerFailureThreshold),
+      openMs: r.get(V.breakerOpenMs),
     },
     durable: {
       maxDeliver,
       backoffMs,
-      maxAckPending: r.int("ROUTER_DURABLE_MAX_ACK_PENDING", 1000, { min: 1, max: 100_000 }),
-      decisionTtlMs: r.int("ROUTER_DECISION_TTL_MS", 86_400_000, { min: 1000 }),
+      maxAckPending: r.get(V.durableMaxAckPending),
+      decisionTtlMs: r.get(V.decisionTtlMs),
     },
-    jetstreamReplicas: r.int("ROUTER_JETSTREAM_REPLICAS", 1, { min: 1, max: 5 }),
-    logLevel: r.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
+    jetstreamReplicas: r.get(V.jetstreamReplicas),
+    logLevel: r.get(LOG_LEVEL),
   };
   r.done();
   return cfg;

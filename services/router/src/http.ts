@@ -3,6 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { HTTP_ROUTES } from "../../common/service-contract";
 
 export interface ReadinessCheck {
   name: string;
@@ -27,9 +28,9 @@ export async function startHttp(
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendJson(res, 405, { ok: false, error: { code: "method_not_allowed", message: "use GET" } });
     }
-    if (path === "/health")
+    if (path === HTTP_ROUTES.health)
       return sendJson(res, 200, { status: "healthy", timestamp: new Date().toISOString() });
-    if (path === "/metrics") {
+    if (path === HTTP_ROUTES.metrics) {
       registry.metrics().then(
         (text) => {
           res.writeHead(200, { "content-type": registry.contentType });
@@ -39,7 +40,7 @@ export async function startHttp(
       );
       return;
     }
-    if (path === "/ready") {
+    if (path === HTTP_ROUTES.ready) {
       Promise.all(
         checks.map(async (c) => ({ name: c.name, problem: await c.check().catch((e) => String(e)) })),
       ).then((results) => {
