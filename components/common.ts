@@ -1,7 +1,8 @@
 // Small shared pieces of every component: labels, limits and health checks, so each component states
 // only what is specific to it.
 import * as docker from "@pulumi/docker";
-import type { Limits } from "../stacks/config";
+import { bashHttpProbe } from "../services/common/health-probe";
+import type { Limits } from "./types";
 
 /** Label keys on every container, network and volume; chaos tooling and teardown checks select on them. */
 export const STACK_LABEL = "proving-ground.stack";
@@ -77,20 +78,19 @@ export function nodeHealthcheck(url: string): docker.types.input.ContainerHealth
 }
 
 /**
- * HTTP health check with bash's /dev/tcp: no process besides bash (~1 ms). A `node -e` probe pays a Node
- * start-up (0.1–0.3 s of CPU) every interval inside the service's own CPU quota; in the CI stack that
- * showed as ~60 ms latency spikes every ~6 s. Needs bash in the image (Debian/Ubuntu-based images such
- * as the repo's Dockerfiles build); `path` is a plain URL path. GATE_TIMING: the gateway and the router
- * are on `up`'s critical path.
+ * HTTP health check with bash's /dev/tcp (script: services/common/health-probe.ts, the same the service
+ * Dockerfiles' HEALTHCHECK runs): no process besides bash (~1 ms). A `node -e` probe pays a Node start-up
+ * (0.1–0.3 s of CPU) every interval inside the service's own CPU quota; in the CI stack that showed as
+ * ~60 ms latency spikes every ~6 s. Needs bash in the image (Debian/Ubuntu-based images such as the
+ * repo's Dockerfiles build); `path` is a plain URL path. Default timing GATE_TIMING: the gateway and the
+ * router are on `up`'s critical path.
  */
-export function bashHealthcheck(port: number, path: string): docker.types.input.ContainerHealthcheck {
-  if (!/^\/[A-Za-z0-9._~\-/?=&]*$/.test(path))
-    throw new Error(`health check path ${JSON.stringify(path)}: expected a URL path such as /health`);
-  const request = `GET ${path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n`;
-  const script =
-    `exec 3<>/dev/tcp/127.0.0.1/${port} && printf '${request}' >&3 && ` +
-    `IFS= read -r -t 5 status <&3 && [[ $status == HTTP/1.?' 2'[0-9][0-9]' '* ]]`;
-  return { tests: ["CMD", "bash", "-c", script], ...GATE_TIMING };
+export function bashHealthcheck(
+  port: number,
+  path: string,
+  timing: HealthTiming = GATE_TIMING,
+): docker.types.input.ContainerHealthcheck {
+  return { tests: ["CMD", "bash", "-c", bashHttpProbe(port, path, 5)], ...timing };
 }
 
 /** How a service container's health check calls its health endpoint (see BeamlineServiceArgs.healthProbe). */

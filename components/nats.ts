@@ -4,8 +4,10 @@
 // resolves itself), so the uploaded file holds no secret and its changes stay readable in the preview.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Limits } from "../stacks/config";
-import { GATE_TIMING, labels, limitArgs, wgetHealthcheck } from "./common";
+import type { Limits } from "./types";
+import { GATE_TIMING, labels } from "./common";
+import { containerArgs } from "./docker";
+import type { PartSpec } from "./spec";
 
 export const NATS_CLIENT_PORT = 4222;
 export const NATS_CLUSTER_PORT = 6222;
@@ -98,6 +100,62 @@ export function natsClientUrl(replicas: number): string {
     .join(",");
 }
 
+export interface NatsSpecOptions extends NatsConfigOptions {
+  /** Image reference for runtimes that pull by name; the Docker component runs its own image input. */
+  image?: string;
+  /** Client user and password (keep the password a secret Output). */
+  user: string;
+  password: pulumi.Input<string>;
+  limits: Limits;
+  /**
+   * The name other hosts reach this node by, advertised to clients and cluster peers instead of the
+   * container's own address (which only its host can reach). Default: none (the address is reachable).
+   */
+  advertise?: string;
+}
+
+/**
+ * One NATS server: `nats-server --config nats.conf` (renderNatsConfig) with JetStream on a persistent
+ * volume. The credentials are environment variables quoted for nats-server (natsConfigString), stored
+ * under NATS_SERVER_USER/NATS_SERVER_PASSWORD where secrets are objects. Healthy once this node serves
+ * clients with JetStream enabled, without waiting for the other nodes (they may start after this one).
+ */
+export function natsSpec(o: NatsSpecOptions): PartSpec {
+  return {
+    role: "nats",
+    image: { kind: "image", name: o.image ?? "" },
+    command: [
+      "nats-server",
+      "--config",
+      NATS_CONFIG_PATH,
+      ...(o.advertise
+        ? [
+            "--client_advertise",
+            `${o.advertise}:${o.clientPort ?? NATS_CLIENT_PORT}`,
+            "--cluster_advertise",
+            `${o.advertise}:${o.clusterPort ?? NATS_CLUSTER_PORT}`,
+          ]
+        : []),
+    ],
+    env: [
+      { name: "NATS_USER", secret: { key: "NATS_SERVER_USER", value: natsConfigString(o.user) } },
+      {
+        name: "NATS_PASSWORD",
+        secret: { key: "NATS_SERVER_PASSWORD", value: pulumi.output(o.password).apply(natsConfigString) },
+      },
+    ],
+    ports: [
+      { name: "client", port: o.clientPort ?? NATS_CLIENT_PORT },
+      { name: "cluster", port: o.clusterPort ?? NATS_CLUSTER_PORT },
+      { name: "monitor", port: o.monitorPort ?? NATS_MONITOR_PORT },
+    ],
+    health: { port: o.monitorPort ?? NATS_MONITOR_PORT, path: "/healthz?js-enabled-only=true" },
+    limits: o.limits,
+    files: [{ path: NATS_CONFIG_PATH, content: renderNatsConfig(o) }],
+    volumes: [{ kind: "persistent", name: "jetstream", path: o.storeDir ?? NATS_STORE_DIR }],
+  };
+}
+
 export interface NatsClusterArgs {
   /** Stack name: labels and object names. */
   stack: string;
@@ -119,6 +177,26 @@ export interface NatsClusterArgs {
   retainVolumes?: boolean;
   /** JetStream file store limit per node. Default "1G". */
   maxFileStore?: string;
+  /**
+   * Where each node runs, by index, when not on the component's Docker Engine and network (the aws
+   * target: one node per host). Default: every node on `network` through the component's provider.
+   */
+  nodes?: NatsNodePlacement[];
+}
+
+/** One node's Docker Engine, network, image and how other hosts reach it. */
+export interface NatsNodePlacement {
+  /** The node's Docker Engine (its container and volume). */
+  provider: docker.Provider;
+  /** Network on that engine. Default: the component's `network`. */
+  network?: pulumi.Input<string>;
+  /** Image pulled on that engine. Default: the component's `image`. */
+  image?: pulumi.Input<string>;
+  /**
+   * Host name the other hosts resolve to this node's host: the node publishes its client, cluster and
+   * monitoring ports on the host and advertises this name.
+   */
+  hostName?: string;
 }
 
 export class NatsCluster extends pulumi.ComponentResource {
@@ -134,61 +212,51 @@ export class NatsCluster extends pulumi.ComponentResource {
     const replicas = args.replicas ?? 1;
     const user = args.user ?? "beamline";
     this.nodeNames = natsNodeNames(replicas);
-    // Environment carrying the password: the whole list is a secret so it never shows in plain text.
-    const env = pulumi.secret(
-      pulumi
-        .output(args.password)
-        .apply((p) => [`NATS_USER=${natsConfigString(user)}`, `NATS_PASSWORD=${natsConfigString(p)}`]),
-    );
 
     this.volumes = [];
     this.containers = [];
-    for (const node of this.nodeNames) {
+    this.nodeNames.forEach((node, i) => {
+      const place = args.nodes?.[i];
+      const placed = place ? { provider: place.provider } : {};
       // A separate volume resource: replacing the container (new image, new config) keeps the store.
       const volume = new docker.Volume(
         `${name}-${node.slice("nats-".length)}-data`,
         { name: `${args.namePrefix}-${node}-data`, labels: labels(args.stack, "nats") },
-        { parent: this, retainOnDelete: args.retainVolumes ?? false },
+        { parent: this, retainOnDelete: args.retainVolumes ?? false, ...placed },
       );
+      const spec = natsSpec({
+        serverName: node,
+        nodes: this.nodeNames,
+        clusterName: `${args.namePrefix}-nats`,
+        maxFileStore: args.maxFileStore,
+        user,
+        password: args.password,
+        limits: args.limits,
+        advertise: place?.hostName,
+      });
       const container = new docker.Container(
         `${name}-${node.slice("nats-".length)}`,
-        {
-          name: `${args.namePrefix}-${node}`,
-          image: args.image,
-          command: ["nats-server", "--config", NATS_CONFIG_PATH],
-          envs: env,
-          uploads: [
-            {
-              file: NATS_CONFIG_PATH,
-              content: renderNatsConfig({
-                serverName: node,
-                nodes: this.nodeNames,
-                clusterName: `${args.namePrefix}-nats`,
-                maxFileStore: args.maxFileStore,
-              }),
-            },
-          ],
-          mounts: [{ type: "volume", source: volume.name, target: NATS_STORE_DIR }],
-          networksAdvanced: [{ name: args.network, aliases: [node] }],
-          // /healthz?js-enabled-only: healthy once this node serves clients with JetStream enabled,
-          // without waiting for the other nodes (they may be created after this one). GATE_TIMING: the
-          // services start only once every node is healthy, so this probe is on `up`'s critical path.
-          healthcheck: wgetHealthcheck(
-            `http://127.0.0.1:${NATS_MONITOR_PORT}/healthz?js-enabled-only=true`,
-            GATE_TIMING,
-          ),
-          wait: true,
-          waitTimeout: 120,
-          restart: "unless-stopped",
-          ...limitArgs(args.limits),
-          labels: labels(args.stack, "nats"),
-        },
+        containerArgs(spec, {
+          stack: args.stack,
+          namePrefix: args.namePrefix,
+          network: place?.network ?? args.network,
+          name: node,
+          image: place?.image ?? args.image,
+          // GATE_TIMING: the services start only once every node is healthy, so this probe is on
+          // `up`'s critical path.
+          timing: GATE_TIMING,
+          volumes: { jetstream: volume.name },
+          // Published on the host so routes and clients on other hosts reach this node.
+          ports: place?.hostName
+            ? spec.ports.map((p) => ({ internal: p.port, external: p.port }))
+            : undefined,
+        }),
         // Fixed names: the old container must go before its replacement takes the name.
-        { parent: this, deleteBeforeReplace: true },
+        { parent: this, deleteBeforeReplace: true, ...placed },
       );
       this.volumes.push(volume);
       this.containers.push(container);
-    }
+    });
     this.containerNames = pulumi.all(this.containers.map((c) => c.name));
     this.volumeNames = pulumi.all(this.volumes.map((v) => v.name));
     this.registerOutputs({ containerNames: this.containerNames, volumeNames: this.volumeNames });

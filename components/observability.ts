@@ -1,37 +1,33 @@
 // Observability: Prometheus (config and rules from monitoring/), Alertmanager, the blackbox exporter
 // probing NATS and the gateway, and optionally Grafana (provisioned datasources and dashboards), the
 // NATS exporter, cAdvisor and Loki with promtail. Every config file is an `uploads` entry, so a changed
-// rule or dashboard shows as a diff in `pulumi preview`. The official prom images have an ENTRYPOINT
-// (/bin/prometheus, ...) and the CI images mimic it, so only `command` (the arguments) is set here.
+// rule or dashboard shows as a diff in `pulumi preview`. What each container runs is its part spec
+// (observability-config.ts), shared with the Kubernetes target; this component places the specs as
+// containers (components/docker.ts). The official prom images have an ENTRYPOINT (/bin/prometheus, ...)
+// and the CI images mimic it, so the specs set only the arguments (docker `command`).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import {
-  renderAlertmanagerConfig,
-  renderDashboards,
-  renderGrafanaProvisioning,
-  renderPrometheusConfig,
-  renderRuleFiles,
-} from "../monitoring";
-import type { Limits } from "../stacks/config";
-import { labels, limitArgs, SIDE_TIMING, wgetHealthcheck } from "./common";
+import { containerArgs } from "./docker";
 import {
   ALERTMANAGER_PORT,
+  alertmanagerSpec,
   BLACKBOX_PORT,
+  blackboxSpec,
   CADVISOR_PORT,
-  GRAFANA_PORT,
+  cadvisorSpec,
+  grafanaSpec,
   LOKI_PORT,
+  lokiSpec,
   NATS_EXPORTER_PORT,
+  natsExporterSpec,
   PROMETHEUS_PORT,
-  renderBlackboxConfig,
-  renderLokiConfig,
-  renderLokiDatasource,
-  renderPromtailConfig,
+  prometheusSpec,
+  promtailSpec,
   scrapeTargets,
 } from "./observability-config";
-
-const PROM_DIR = "/etc/prometheus";
-const GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards";
+import type { PartSpec } from "./spec";
+import type { Limits } from "./types";
 
 export interface ObservabilityArgs {
   stack: string;
@@ -84,129 +80,74 @@ export class Observability extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proving-ground:components:Observability", name, {}, opts);
     const bind = args.bindAddress ?? "127.0.0.1";
-    const interval = args.scrapeIntervalSeconds ?? 15;
-    const limits = limitArgs(args.limits ?? DEFAULT_LIMITS);
-    const net = (alias: string) => [{ name: args.network, aliases: [alias] }];
-    // Fixed names and host ports: the old container goes before its replacement starts.
-    const childOpts = { parent: this, deleteBeforeReplace: true };
-    // Health checks use SIDE_TIMING (wgetHealthcheck's default): these containers start beside NATS and
-    // only the validation job at the end of `up` waits for them, so they are usually off its critical path.
-    const container = (role: string, a: Omit<docker.ContainerArgs, "labels" | "name" | "networksAdvanced">) =>
-      new docker.Container(
-        `${name}-${role}`,
-        {
-          name: `${args.namePrefix}-${role}`,
-          networksAdvanced: net(role),
-          wait: true,
-          waitTimeout: 120,
-          restart: "unless-stopped",
-          ...limits,
-          ...a,
-          labels: labels(args.stack, role),
-        },
-        childOpts,
+    const limits = args.limits ?? DEFAULT_LIMITS;
+    // One container per part spec, its image pulled first. Health checks use SIDE_TIMING (the realizer's
+    // default): these containers start beside NATS and only the validation job at the end of `up` waits
+    // for them, so they are usually off its critical path.
+    const part = (spec: PartSpec, hostPort?: number): docker.Container => {
+      const ref = spec.image.kind === "image" ? spec.image.name : "";
+      const image = new docker.RemoteImage(
+        `${name}-${spec.role}-image`,
+        { name: ref, keepLocally: true },
+        { parent: this },
+      ).imageId;
+      const ports =
+        hostPort === undefined ? undefined : [{ internal: spec.ports[0].port, external: hostPort, ip: bind }];
+      return new docker.Container(
+        `${name}-${spec.role}`,
+        containerArgs(spec, {
+          stack: args.stack,
+          namePrefix: args.namePrefix,
+          network: args.network,
+          image,
+          ports,
+        }),
+        // Fixed names and host ports: the old container goes before its replacement starts.
+        { parent: this, deleteBeforeReplace: true },
       );
-    const image = (role: string, ref: string) =>
-      new docker.RemoteImage(`${name}-${role}-image`, { name: ref, keepLocally: true }, { parent: this })
-        .imageId;
+    };
 
-    const rules = renderRuleFiles();
-    const prometheusYml = renderPrometheusConfig({
-      scrapeIntervalSeconds: interval,
-      evaluationIntervalSeconds: interval,
-      targets: scrapeTargets({
-        gateways: args.gateways,
-        routers: args.routers,
-        natsMonitors: args.natsMonitors,
-        gatewayProbes: args.gatewayProbes,
+    this.prometheus = part(
+      prometheusSpec({
+        image: args.prometheus.image,
+        stack: args.stack,
+        scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? 15,
+        targets: scrapeTargets({
+          gateways: args.gateways,
+          routers: args.routers,
+          natsMonitors: args.natsMonitors,
+          gatewayProbes: args.gatewayProbes,
+          alertmanager: `alertmanager:${ALERTMANAGER_PORT}`,
+          blackbox: `blackbox:${BLACKBOX_PORT}`,
+          natsExporter: args.natsExporter ? `nats-exporter:${NATS_EXPORTER_PORT}` : undefined,
+          cadvisor: args.cadvisor ? `cadvisor:${CADVISOR_PORT}` : undefined,
+          loki: args.loki ? `loki:${LOKI_PORT}` : undefined,
+        }),
         alertmanager: `alertmanager:${ALERTMANAGER_PORT}`,
-        blackbox: `blackbox:${BLACKBOX_PORT}`,
-        natsExporter: args.natsExporter ? `nats-exporter:${NATS_EXPORTER_PORT}` : undefined,
-        cadvisor: args.cadvisor ? `cadvisor:${CADVISOR_PORT}` : undefined,
-        loki: args.loki ? `loki:${LOKI_PORT}` : undefined,
+        limits,
       }),
-      alertmanagers: [`alertmanager:${ALERTMANAGER_PORT}`],
-      ruleFiles: [`${PROM_DIR}/rules/*.yml`],
-      externalLabels: { stack: args.stack },
-    });
-
-    this.prometheus = container("prometheus", {
-      image: image("prometheus", args.prometheus.image),
-      command: [
-        `--config.file=${PROM_DIR}/prometheus.yml`,
-        "--storage.tsdb.path=/prometheus",
-        `--web.listen-address=:${PROMETHEUS_PORT}`,
-        // POST /-/reload lets tests and operators apply a config change without a restart.
-        "--web.enable-lifecycle",
-      ],
-      uploads: [
-        { file: `${PROM_DIR}/prometheus.yml`, content: prometheusYml },
-        ...rules.map((r) => ({ file: `${PROM_DIR}/rules/${r.name}`, content: r.content })),
-      ],
-      ports: [{ internal: PROMETHEUS_PORT, external: args.prometheus.hostPort, ip: bind }],
-      healthcheck: wgetHealthcheck(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`),
-    });
-
-    this.alertmanager = container("alertmanager", {
-      image: image("alertmanager", args.alertmanager.image),
-      command: [
-        "--config.file=/etc/alertmanager/alertmanager.yml",
-        "--storage.path=/alertmanager",
-        `--web.listen-address=:${ALERTMANAGER_PORT}`,
-        // A single instance: no gossip port, no peer discovery noise.
-        "--cluster.listen-address=",
-      ],
-      uploads: [
-        {
-          file: "/etc/alertmanager/alertmanager.yml",
-          content: renderAlertmanagerConfig({ webhookUrl: args.alertWebhookUrl }),
-        },
-      ],
-      ports: [{ internal: ALERTMANAGER_PORT, external: args.alertmanager.hostPort, ip: bind }],
-      healthcheck: wgetHealthcheck(`http://127.0.0.1:${ALERTMANAGER_PORT}/-/healthy`),
-    });
-
-    this.blackbox = container("blackbox", {
-      image: image("blackbox", args.blackbox.image),
-      command: ["--config.file=/etc/blackbox_exporter/config.yml", `--web.listen-address=:${BLACKBOX_PORT}`],
-      uploads: [{ file: "/etc/blackbox_exporter/config.yml", content: renderBlackboxConfig() }],
-      healthcheck: wgetHealthcheck(`http://127.0.0.1:${BLACKBOX_PORT}/metrics`),
-    });
+      args.prometheus.hostPort,
+    );
+    this.alertmanager = part(
+      alertmanagerSpec({ image: args.alertmanager.image, webhookUrl: args.alertWebhookUrl, limits }),
+      args.alertmanager.hostPort,
+    );
+    this.blackbox = part(blackboxSpec({ image: args.blackbox.image, limits }));
 
     this.all = [this.prometheus, this.alertmanager, this.blackbox];
     this.prometheusUrl = `http://${bind}:${args.prometheus.hostPort}`;
     this.alertmanagerUrl = `http://${bind}:${args.alertmanager.hostPort}`;
 
     if (args.loki) {
-      this.loki = container("loki", {
-        image: image("loki", args.loki.image),
-        command: ["-config.file=/etc/loki/config.yml"],
-        uploads: [{ file: "/etc/loki/config.yml", content: renderLokiConfig() }],
-        healthcheck: wgetHealthcheck(`http://127.0.0.1:${LOKI_PORT}/ready`),
-      });
-      this.promtail = container("promtail", {
-        image: image("promtail", args.loki.promtailImage),
-        command: ["-config.file=/etc/promtail/config.yml"],
-        uploads: [
-          {
-            file: "/etc/promtail/config.yml",
-            content: renderPromtailConfig({ lokiUrl: `http://loki:${LOKI_PORT}`, stack: args.stack }),
-          },
-        ],
-        mounts: [
-          { type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true },
-        ],
-        // The promtail image is Debian-slim without wget/curl: probe /ready with bash's /dev/tcp.
-        healthcheck: {
-          tests: [
-            "CMD",
-            "bash",
-            "-c",
-            "exec 3<>/dev/tcp/127.0.0.1/9080 && printf 'GET /ready HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '",
-          ],
-          ...SIDE_TIMING,
-        },
-      });
+      this.loki = part(lokiSpec({ image: args.loki.image, limits }));
+      this.promtail = part(
+        promtailSpec({
+          image: args.loki.promtailImage,
+          lokiUrl: `http://loki:${LOKI_PORT}`,
+          stack: args.stack,
+          limits,
+        }),
+      );
       this.all.push(this.loki, this.promtail);
     }
 
@@ -216,72 +157,29 @@ export class Observability extends pulumi.ComponentResource {
         { length: 24, special: false },
         { parent: this },
       );
-      const provisioning = renderGrafanaProvisioning({
-        prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`,
-        dashboardsDir: GRAFANA_DASHBOARDS_DIR,
-      });
-      if (args.loki) {
-        provisioning.push({
-          name: "datasources/loki.yml",
-          content: renderLokiDatasource(`http://loki:${LOKI_PORT}`),
-        });
-      }
-      this.grafana = container("grafana", {
-        image: image("grafana", args.grafana.image),
-        envs: pulumi.secret(
-          admin.result.apply((p) => [
-            `GF_SECURITY_ADMIN_PASSWORD=${p}`,
-            // Read-only dashboards without logging in; the port is bound to loopback by default.
-            "GF_AUTH_ANONYMOUS_ENABLED=true",
-            "GF_AUTH_ANONYMOUS_ORG_ROLE=Viewer",
-            "GF_ANALYTICS_REPORTING_ENABLED=false",
-          ]),
-        ),
-        uploads: [
-          ...provisioning.map((f) => ({ file: `/etc/grafana/provisioning/${f.name}`, content: f.content })),
-          ...renderDashboards().map((f) => ({
-            file: `${GRAFANA_DASHBOARDS_DIR}/${f.name}`,
-            content: f.content,
-          })),
-        ],
-        ports: [{ internal: GRAFANA_PORT, external: args.grafana.hostPort, ip: bind }],
-        healthcheck: wgetHealthcheck(`http://127.0.0.1:${GRAFANA_PORT}/api/health`),
-      });
+      this.grafana = part(
+        grafanaSpec({
+          image: args.grafana.image,
+          prometheusUrl: `http://prometheus:${PROMETHEUS_PORT}`,
+          lokiUrl: args.loki ? `http://loki:${LOKI_PORT}` : undefined,
+          adminPassword: admin.result,
+          limits,
+        }),
+        args.grafana.hostPort,
+      );
       this.all.push(this.grafana);
       this.grafanaUrl = `http://${bind}:${args.grafana.hostPort}`;
     }
 
     if (args.natsExporter) {
-      this.natsExporter = container("nats-exporter", {
-        image: image("nats-exporter", args.natsExporter.image),
-        command: [
-          "-varz",
-          "-connz",
-          "-routez",
-          "-jsz=all",
-          "-port",
-          String(NATS_EXPORTER_PORT),
-          ...args.natsMonitors,
-        ],
-        healthcheck: wgetHealthcheck(`http://127.0.0.1:${NATS_EXPORTER_PORT}/metrics`),
-      });
+      this.natsExporter = part(
+        natsExporterSpec({ image: args.natsExporter.image, natsMonitors: args.natsMonitors, limits }),
+      );
       this.all.push(this.natsExporter);
     }
 
     if (args.cadvisor) {
-      const ro = (p: string) => ({
-        type: "bind",
-        source: p,
-        target: p === "/" ? "/rootfs" : p,
-        readOnly: true,
-      });
-      this.cadvisor = container("cadvisor", {
-        image: image("cadvisor", args.cadvisor.image),
-        // Only this stack's containers; docker-only keeps cAdvisor's own overhead small.
-        command: ["--docker_only=true", "--housekeeping_interval=10s", `--port=${CADVISOR_PORT}`],
-        mounts: ["/", "/var/run", "/sys", "/var/lib/docker"].map(ro),
-        healthcheck: wgetHealthcheck(`http://127.0.0.1:${CADVISOR_PORT}/healthz`),
-      });
+      this.cadvisor = part(cadvisorSpec({ image: args.cadvisor.image, limits }));
       this.all.push(this.cadvisor);
     }
 

@@ -1,91 +1,100 @@
 // BeamlineService: the gateway or the router, from any image or built from the repo's Dockerfile, as
-// N replicas with env, limits, a Node-based health check and a restart policy. The environment is pure
-// (serviceEnv) and the password-bearing list is a secret as a whole.
+// N replicas with env, limits, a health check (bash's /dev/tcp for images built from the repo, else
+// `node -e fetch`: healthProbe) and a restart policy. The environment is pure (serviceEnv) and the
+// password-bearing list is a secret as a whole.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { renderTenantTokens, type ImageSource, type Limits } from "../stacks/config";
-import { bashHealthcheck, HealthProbe, labels, limitArgs, nodeHealthcheck } from "./common";
+import {
+  envEntry,
+  GATEWAY_ENV,
+  HTTP_ROUTES,
+  NATS_ENV,
+  renderTenantTokens,
+  ROUTER_ENV,
+  SERVICE_PORTS,
+  type ServiceKind,
+} from "../services/common/service-contract";
+import { GATE_TIMING, HealthProbe } from "./common";
+import { containerArgs } from "./docker";
+import { envEntries, type EnvVar, type PartSpec } from "./spec";
+import type { ImageSource, Limits } from "./types";
 
-export type ServiceKind = "gateway" | "router";
-
-/** Port each service listens on for HTTP (gateway API; router metrics and health). */
-export const SERVICE_PORTS: Record<ServiceKind, number> = { gateway: 8080, router: 9091 };
+// The services' contract (variable names, defaults, ports, routes) lives with the services.
+export { SERVICE_PORTS, type ServiceKind };
 
 /** Repository root: the build context of the service Dockerfiles (they copy dist/). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
-export interface ServiceEnvOptions {
-  kind: ServiceKind;
-  natsUrl: string;
-  natsUser: string;
-  /** Gateway: how long to wait for the router. */
+/** How a service reaches NATS. */
+export interface NatsConnection {
+  url: string;
+  user: string;
+  /** Secret; NATS_PASSWORD, among the secret env entries. */
+  password: pulumi.Input<string>;
+}
+
+/** What only the gateway is configured with. */
+export interface GatewaySettings {
+  kind: "gateway";
+  /** How long to wait for the router (ROUTER_REQUEST_TIMEOUT_MS); unset = the gateway's default. */
   requestTimeoutMs?: number;
-  /** Gateway: per-tenant rate limit, requests/s (GATEWAY_RATE_LIMIT_RPS); 0 or unset = off. */
+  /** Per-tenant rate limit, requests/s (GATEWAY_RATE_LIMIT_RPS); 0 or unset = off. */
   rateLimitRps?: number;
-  /** Gateway: per-tenant burst (GATEWAY_RATE_LIMIT_BURST); 0 or unset = the gateway's default, ceil(rps). */
+  /** Per-tenant burst (GATEWAY_RATE_LIMIT_BURST); 0 or unset = the gateway's default, ceil(rps). */
   rateLimitBurst?: number;
-  /** Router: accept fault-injection control messages (tests only). */
-  faultsEnabled?: boolean;
-  /** Router: JetStream replicas of the intake stream it creates (ROUTER_JETSTREAM_REPLICAS). */
-  streamReplicas?: number;
-  /** Extra "NAME=value" entries from config; later entries win in docker, so they override defaults. */
-  extra?: string[];
-}
-
-/** The service's environment without the password (that one is appended as a secret). Deterministic. */
-export function serviceEnv(o: ServiceEnvOptions): string[] {
-  const env = [`NATS_URL=${o.natsUrl}`, `NATS_USER=${o.natsUser}`];
-  if (o.kind === "gateway") {
-    env.push(`GATEWAY_PORT=${SERVICE_PORTS.gateway}`);
-    env.push(`ROUTER_REQUEST_TIMEOUT_MS=${o.requestTimeoutMs ?? 5000}`);
-    // Only when on: a stack without limits keeps the environment (and its containers) it had.
-    if (o.rateLimitRps) {
-      env.push(`GATEWAY_RATE_LIMIT_RPS=${o.rateLimitRps}`);
-      if (o.rateLimitBurst) env.push(`GATEWAY_RATE_LIMIT_BURST=${o.rateLimitBurst}`);
-    }
-  } else {
-    env.push(`ROUTER_METRICS_PORT=${SERVICE_PORTS.router}`);
-    env.push(`ROUTER_FAULTS_ENABLED=${o.faultsEnabled ? "true" : "false"}`);
-    // The router creates the intake stream (the docker stack starts it before the gateway).
-    if (o.streamReplicas !== undefined) env.push(`ROUTER_JETSTREAM_REPLICAS=${o.streamReplicas}`);
-  }
-  return [...env, ...(o.extra ?? [])];
-}
-
-/** Network aliases of the replicas: gateway-0, gateway-1, ... */
-export function replicaNames(kind: ServiceKind, replicas: number): string[] {
-  return Array.from({ length: replicas }, (_, i) => `${kind}-${i}`);
-}
-
-export interface BeamlineServiceArgs {
-  kind: ServiceKind;
-  stack: string;
-  /** Prefix of container names, e.g. "pg-dev". */
-  namePrefix: string;
-  network: pulumi.Input<string>;
-  /** An existing image, or a build of `dockerfile` (relative to the repo root) with BASE_IMAGE. */
-  image: ImageSource;
-  /** Replicas (containers gateway-0..N-1). Default 1. */
-  replicas?: number;
-  limits: Limits;
-  natsUrl: string;
-  natsUser: string;
-  /** Secret; appended to the env as NATS_PASSWORD. */
-  natsPassword: pulumi.Input<string>;
   /**
-   * Gateway: tenant → bearer token, a secret; becomes GATEWAY_TENANT_TOKENS inside the secret env list.
-   * Unset: no authentication.
+   * Tenant → bearer token, a secret (GATEWAY_TENANT_TOKENS, among the secret env entries). Unset: no
+   * authentication. Not part of serviceEnv's plain environment.
    */
   tenantTokens?: pulumi.Input<Record<string, string>>;
-  requestTimeoutMs?: number;
-  rateLimitRps?: number;
-  rateLimitBurst?: number;
+}
+
+/** What only the router is configured with. */
+export interface RouterSettings {
+  kind: "router";
+  /** Accept fault-injection control messages (tests only). */
   faultsEnabled?: boolean;
+  /** JetStream replicas of the intake stream it creates (ROUTER_JETSTREAM_REPLICAS). */
   streamReplicas?: number;
+}
+
+/** The settings of one service kind: those of the other kind do not type-check. */
+export type ServiceKindSettings = GatewaySettings | RouterSettings;
+
+export type ServiceEnvOptions = ServiceKindSettings & {
+  /** The password is not part of the plain environment (serviceSpec adds it as a secret). */
+  nats: Omit<NatsConnection, "password">;
+  /** Extra "NAME=value" entries from config; later entries win in docker, so they override defaults. */
   extraEnv?: string[];
-  /** Publish replica i's port on `bindAddress:hostPort+i` (gateway only). Default: not published. */
-  publish?: { bindAddress: string; hostPort: number };
+};
+
+/** The service's environment without the secrets (those go in front, see serviceSpec). Deterministic. */
+export function serviceEnv(o: ServiceEnvOptions): string[] {
+  const env = [envEntry(NATS_ENV.url, o.nats.url), envEntry(NATS_ENV.user, o.nats.user)];
+  if (o.kind === "gateway") {
+    const G = GATEWAY_ENV;
+    env.push(envEntry(G.port, SERVICE_PORTS.gateway));
+    env.push(envEntry(G.routerRequestTimeoutMs, o.requestTimeoutMs ?? G.routerRequestTimeoutMs.default!));
+    // Only when on: a stack without limits keeps the environment (and its containers) it had.
+    if (o.rateLimitRps) {
+      env.push(envEntry(G.rateLimitRps, o.rateLimitRps));
+      if (o.rateLimitBurst) env.push(envEntry(G.rateLimitBurst, o.rateLimitBurst));
+    }
+  } else {
+    const R = ROUTER_ENV;
+    env.push(envEntry(R.metricsPort, SERVICE_PORTS.router));
+    env.push(envEntry(R.faultsEnabled, o.faultsEnabled ?? R.faultsEnabled.default));
+    // The router creates the intake stream (the docker stack starts it before the gateway).
+    if (o.streamReplicas !== undefined) env.push(envEntry(R.jetstreamReplicas, o.streamReplicas));
+  }
+  return [...env, ...(o.extraEnv ?? [])];
+}
+
+export type ServiceSpecOptions = ServiceEnvOptions & {
+  image: ImageSource;
+  limits: Limits;
+  nats: NatsConnection;
   /** Health endpoint path on the service port. Default "/health". */
   healthPath?: string;
   /**
@@ -95,6 +104,56 @@ export interface BeamlineServiceArgs {
    * built from the repo's Dockerfiles (Debian-based), "node" for any other image.
    */
   healthProbe?: HealthProbe;
+};
+
+/**
+ * The gateway or the router: serviceEnv's variables after the secrets (NATS_PASSWORD, the gateway's
+ * GATEWAY_TENANT_TOKENS), so an extra entry can still override anything else; one port (gateway API,
+ * router metrics); the health endpoint, and /health + /ready as separate liveness and readiness probes.
+ */
+export function serviceSpec(o: ServiceSpecOptions): PartSpec {
+  const port = SERVICE_PORTS[o.kind];
+  const secret = (name: string, value: pulumi.Input<string>): EnvVar => ({
+    name,
+    secret: { key: name, value },
+  });
+  const secrets = [secret(NATS_ENV.password.name, o.nats.password)];
+  if (o.kind === "gateway" && o.tenantTokens) {
+    secrets.push(
+      secret(GATEWAY_ENV.tenantTokens.name, pulumi.output(o.tenantTokens).apply(renderTenantTokens)),
+    );
+  }
+  return {
+    role: o.kind,
+    image: o.image,
+    env: [...secrets, ...envEntries(serviceEnv(o))],
+    ports: [{ name: o.kind === "gateway" ? "http" : "metrics", port }],
+    health: { port, path: o.healthPath ?? HTTP_ROUTES.health },
+    probes: { live: HTTP_ROUTES.health, ready: HTTP_ROUTES.ready },
+    probeWith: o.healthProbe ?? (o.image.kind === "build" ? "bash" : "node"),
+    limits: o.limits,
+    files: [],
+    volumes: [],
+  };
+}
+
+/** Network aliases of the replicas: gateway-0, gateway-1, ... */
+export function replicaNames(kind: ServiceKind, replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `${kind}-${i}`);
+}
+
+/** A gateway or a router (ServiceSpecOptions: the settings of its kind only) and where it runs. */
+export type BeamlineServiceArgs = ServiceSpecOptions & BeamlineServicePlacement;
+
+export interface BeamlineServicePlacement {
+  stack: string;
+  /** Prefix of container names, e.g. "pg-dev". */
+  namePrefix: string;
+  network: pulumi.Input<string>;
+  /** Replicas (containers gateway-0..N-1). Default 1. */
+  replicas?: number;
+  /** Publish replica i's port on `bindAddress:hostPort+i`. Default: not published. */
+  publish?: { bindAddress: string; hostPort: number };
   /** Docker restart policy. Default "unless-stopped". */
   restart?: string;
   /** Build the image on `pulumi preview` too. Default false (previews stay fast). */
@@ -153,61 +212,28 @@ export class BeamlineService extends pulumi.ComponentResource {
       this.imageDigest = pulumi.output("");
     }
 
-    const plainEnv = serviceEnv({
-      kind: args.kind,
-      natsUrl: args.natsUrl,
-      natsUser: args.natsUser,
-      requestTimeoutMs: args.requestTimeoutMs,
-      rateLimitRps: args.rateLimitRps,
-      rateLimitBurst: args.rateLimitBurst,
-      faultsEnabled: args.faultsEnabled,
-      streamReplicas: args.streamReplicas,
-      extra: args.extraEnv,
-    });
-    // The secrets (NATS_PASSWORD, the gateway's GATEWAY_TENANT_TOKENS) go first so an explicit extra env
-    // entry can still override anything else; the whole list is a secret.
-    const env = pulumi.secret(
-      pulumi
-        .all([args.natsPassword, args.kind === "gateway" ? args.tenantTokens : undefined])
-        .apply(([p, tokens]) => [
-          `NATS_PASSWORD=${p}`,
-          ...(tokens && Object.keys(tokens).length > 0
-            ? [`GATEWAY_TENANT_TOKENS=${renderTenantTokens(tokens)}`]
-            : []),
-          ...plainEnv,
-        ]),
-    );
-
-    const healthPath = args.healthPath ?? "/health";
-    const probe = args.healthProbe ?? (args.image.kind === "build" ? "bash" : "node");
-    const healthcheck =
-      probe === "bash"
-        ? bashHealthcheck(port, healthPath)
-        : nodeHealthcheck(`http://127.0.0.1:${port}${healthPath}`);
+    const spec = serviceSpec(args);
 
     this.aliases = replicaNames(args.kind, replicas);
     this.containers = this.aliases.map(
       (alias, i) =>
         new docker.Container(
           `${name}-${i}`,
-          {
-            name: `${args.namePrefix}-${alias}`,
+          containerArgs(spec, {
+            stack: args.stack,
+            namePrefix: args.namePrefix,
+            network: args.network,
+            name: alias,
+            aliases: [alias, args.kind],
             image: this.imageRef,
-            envs: env,
-            networksAdvanced: [{ name: args.network, aliases: [alias, args.kind] }],
+            // The gateway and the router are on `up`'s critical path.
+            timing: GATE_TIMING,
             ports: args.publish
               ? [{ internal: port, external: args.publish.hostPort + i, ip: args.publish.bindAddress }]
               : [],
-            healthcheck,
-            wait: true,
-            waitTimeout: 120,
-            restart: args.restart ?? "unless-stopped",
-            ...limitArgs(args.limits),
-            labels: [
-              ...labels(args.stack, args.kind),
-              { label: "proving-ground.image-digest", value: this.imageDigest },
-            ],
-          },
+            restart: args.restart,
+            extraLabels: [{ label: "proving-ground.image-digest", value: this.imageDigest }],
+          }),
           // Fixed names and host ports: remove the old container before its replacement starts.
           { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter },
         ),

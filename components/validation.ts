@@ -2,70 +2,52 @@
 // that sends a decide request through the gateway to the real router and a durable request, polls the
 // durable decision, and exits 0 (all good) or 1. Its exit code and log tail become stack outputs, so a
 // broken environment is visible right in the `up` summary.
+import fs from "node:fs";
+import path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as ts from "typescript";
 import { labels, limitArgs } from "./common";
-import type { Limits } from "../stacks/config";
+import type { Limits } from "./types";
 
 export const VALIDATION_SCRIPT_PATH = "/opt/proving-ground/validate.js";
 
+/** The smoke test's source, a real TypeScript file type-checked and linted with the rest. */
+export const VALIDATION_SMOKE_SOURCE = path.join(__dirname, "validation-smoke.ts");
+
+let compiled: string | undefined;
+
 /**
- * The smoke-test script (plain Node 20, no dependencies). Reads GATEWAY_URL, TENANT, DEADLINE_MS and,
- * when the gateway requires tenant tokens, TENANT_TOKEN (sent as `Authorization: Bearer`, never logged)
- * from the environment. Deterministic text; the request ids are made unique at run time.
+ * The smoke-test script uploaded into the job's container: components/validation-smoke.ts compiled to
+ * one CommonJS file for plain Node 20 (no dependencies). Reads GATEWAY_URL, TENANT, DEADLINE_MS and,
+ * when the gateway requires tenant tokens, TENANT_TOKEN from the environment. Deterministic text for a
+ * given TypeScript version (the upload is a container input: a change re-runs the job); the request ids
+ * are made unique at run time.
  */
 export function renderValidationScript(): string {
-  return `"use strict";
-// Smoke test rendered by components/validation.ts: decide + durable intake through the gateway.
-const base = process.env.GATEWAY_URL;
-const tenant = process.env.TENANT;
-const auth = process.env.TENANT_TOKEN ? { authorization: "Bearer " + process.env.TENANT_TOKEN } : {};
-const deadline = Date.now() + Number(process.env.DEADLINE_MS || 30000);
-const run = Date.now().toString(36) + "-" + process.pid;
-const log = (step, ok, detail) => console.log(JSON.stringify({ step, ok, ...detail }));
-const body = (id) => ({ version: "1", tenant_id: tenant, request_id: id, task: { type: "text.generate", payload: { prompt: "smoke" } } });
-async function call(method, path, payload) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json", "x-tenant-id": tenant, ...auth },
-    body: payload === undefined ? undefined : JSON.stringify(payload),
-    signal: AbortSignal.timeout(10000),
+  if (compiled !== undefined) return compiled;
+  const source = fs.readFileSync(VALIDATION_SMOKE_SOURCE, "utf8");
+  // The container has the gateway image's Node and nothing else: the program may import nothing.
+  const imports = ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
+  if (imports.length > 0)
+    throw new Error(
+      `${VALIDATION_SMOKE_SOURCE} imports ${imports.join(", ")}: the smoke test must be one file`,
+    );
+  const out = ts.transpileModule(source, {
+    fileName: "validation-smoke.ts",
+    reportDiagnostics: true,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true },
   });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, json, text: text.slice(0, 300) };
-}
-// The router may still be joining its queue group right after its container turned healthy: retry a
-// 503 until the deadline instead of failing the whole deployment on a start-up race.
-async function until(fn, accept) {
-  for (;;) {
-    const r = await fn().catch((e) => ({ status: 0, text: String(e) }));
-    if (accept(r) || Date.now() > deadline) return r;
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-(async () => {
-  const decide = await until(() => call("POST", "/api/v1/routes/decide", body("smoke-decide-" + run)), (r) => r.status === 200);
-  const decideOk = decide.status === 200 && decide.json && decide.json.ok === true && !!(decide.json.decision && decide.json.decision.provider_id);
-  log("decide", decideOk, { status: decide.status, body: decide.text });
-
-  const msgId = "smoke-durable-" + run;
-  const accepted = await until(() => call("POST", "/api/v1/messages", { ...body(msgId), message_id: msgId }), (r) => r.status === 202);
-  const acceptedOk = accepted.status === 202 && accepted.json && accepted.json.ok === true;
-  log("durable-accept", acceptedOk, { status: accepted.status, body: accepted.text });
-
-  let decidedOk = false;
-  if (acceptedOk) {
-    const decided = await until(() => call("GET", "/api/v1/routes/decide/" + encodeURIComponent(msgId)), (r) => r.status === 200);
-    decidedOk = decided.status === 200 && decided.json && decided.json.ok === true;
-    log("durable-decided", decidedOk, { status: decided.status, body: decided.text });
-  }
-  const ok = decideOk && acceptedOk && decidedOk;
-  log("result", ok, {});
-  process.exit(ok ? 0 : 1);
-})().catch((e) => { log("result", false, { error: String(e) }); process.exit(1); });
-`;
+  if (out.diagnostics?.length)
+    throw new Error(
+      ts.formatDiagnostics(out.diagnostics, {
+        getCanonicalFileName: (f) => f,
+        getCurrentDirectory: () => __dirname,
+        getNewLine: () => "\n",
+      }),
+    );
+  compiled = `// Compiled from components/validation-smoke.ts by components/validation.ts.\n${out.outputText}`;
+  return compiled;
 }
 
 /**

@@ -1,10 +1,12 @@
-// Validation of the cloud-only config keys (stacks/cloud-keys.ts). Pure: raw strings in, typed settings
-// or one ConfigError naming every bad key out, like stacks/config.ts does for the shared keys.
-import { ConfigError, EnvReader } from "../services/common/env";
-import { PROJECT, parseMemory, type StackConfig } from "./config";
+// Validation of the cloud-only config keys (stacks/cloud-keys.ts), part of stacks/config.ts's one pass:
+// parseConfig calls the selected target's parser with its own reader, so every problem of every key
+// comes out in one ConfigError naming the key.
+import { parseMemory } from "../components/types";
+import type { EnvReader } from "../services/common/env";
 import type { AWS_CONFIG_KEYS, KUBERNETES_CONFIG_KEYS } from "./cloud-keys";
+import { PROJECT } from "./config-keys";
+import type { StackConfig } from "./config";
 
-type RawConfig = Record<string, string | undefined>;
 type AwsKey = (typeof AWS_CONFIG_KEYS)[number];
 type K8sKey = (typeof KUBERNETES_CONFIG_KEYS)[number];
 const key = (k: AwsKey | K8sKey | "gatewayImage" | "routerImage") => `${PROJECT}:${k}`;
@@ -13,8 +15,8 @@ export interface AwsSettings {
   vpcCidr: string;
   /** How many availability zones the subnets span (2..6; an ALB needs at least 2). */
   zones: number;
-  /** One NAT gateway for the VPC (cheap) or one per zone (zone-failure tolerant). */
-  natGateways: "single" | "perZone";
+  /** One NAT gateway for the VPC (cheap) or one per zone (zone-failure tolerant): awsNatGateways. */
+  natGatewayPlacement: "single" | "perZone";
   instanceTypes: { nats: string; service: string; monitoring: string };
   /** Explicit AMI; default: the latest Amazon Linux 2023 (SSM agent preinstalled). */
   amiId?: string;
@@ -57,8 +59,8 @@ function requireImages(r: EnvReader, config: StackConfig, target: string) {
   }
 }
 
-export function parseAwsSettings(raw: RawConfig, config: StackConfig): AwsSettings {
-  const r = new EnvReader(raw);
+/** The aws target's settings; problems are recorded on `r` (the caller's reader). */
+export function parseAwsSettings(r: EnvReader, config: StackConfig): AwsSettings {
   requireImages(r, config, "aws");
   const vpcCidr = r.string(key("awsVpcCidr"), "10.40.0.0/16");
   const cp = cidrProblem(vpcCidr);
@@ -68,7 +70,7 @@ export function parseAwsSettings(raw: RawConfig, config: StackConfig): AwsSettin
     );
   }
   const zones = r.int(key("awsAvailabilityZones"), 3, { min: 2, max: 6 });
-  const natGateways = r.oneOf(key("awsNatGateways"), ["single", "perZone"] as const, "single");
+  const natGatewayPlacement = r.oneOf(key("awsNatGateways"), ["single", "perZone"] as const, "single");
   const itype = (k: AwsKey, def: string) => {
     const v = r.string(key(k), def);
     if (!INSTANCE_TYPE.test(v))
@@ -114,11 +116,10 @@ export function parseAwsSettings(raw: RawConfig, config: StackConfig): AwsSettin
         `${key("awsLbIngressCidrs")} must be a comma-separated list of IPv4 CIDRs, got ${JSON.stringify(c)}`,
       );
   }
-  r.done();
   return {
     vpcCidr,
     zones,
-    natGateways,
+    natGatewayPlacement,
     instanceTypes,
     amiId,
     jetstreamVolumeGiB,
@@ -129,8 +130,8 @@ export function parseAwsSettings(raw: RawConfig, config: StackConfig): AwsSettin
   };
 }
 
-export function parseKubernetesSettings(raw: RawConfig, config: StackConfig): KubernetesSettings {
-  const r = new EnvReader(raw);
+/** The kubernetes target's settings; problems are recorded on `r` (the caller's reader). */
+export function parseKubernetesSettings(r: EnvReader, config: StackConfig): KubernetesSettings {
   requireImages(r, config, "kubernetes");
   const namespace = r.string(key("k8sNamespace"), `pg-${config.stack}`.toLowerCase());
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
@@ -159,7 +160,6 @@ export function parseKubernetesSettings(raw: RawConfig, config: StackConfig): Ku
     ["ClusterIP", "LoadBalancer"] as const,
     "ClusterIP",
   );
-  r.done();
   return {
     namespace,
     storageClass,
@@ -169,5 +169,3 @@ export function parseKubernetesSettings(raw: RawConfig, config: StackConfig): Ku
     gatewayServiceType,
   };
 }
-
-export { ConfigError };

@@ -1,28 +1,32 @@
-// Stack configuration shared by every target: read once, validated in one pass, typed afterwards.
-// `parseConfig` is pure (raw strings in, typed config or a ConfigError naming every bad key out), so it
-// is unit-tested directly; `readConfig` only gathers the raw strings from Pulumi and keeps the NATS
-// password and the gateway's tenant tokens secret Outputs. Validation reuses services/common's EnvReader:
-// config keys are just names.
+// Stack configuration of every target: read once, every key (the cloud targets' keys of
+// stacks/cloud-config.ts included) validated in one pass, typed per target afterwards. `parseConfig` is
+// pure (raw strings in, typed config or one ConfigError naming every bad key out), so it is unit-tested
+// directly; `readConfig` only gathers the raw strings from Pulumi and keeps the NATS password and the
+// gateway's tenant tokens secret Outputs. Validation reuses services/common's EnvReader (config keys are
+// just names) and takes the services' defaults and ranges from their contract (service-contract.ts).
 import * as pulumi from "@pulumi/pulumi";
+import type { GatewaySettings, RouterSettings, ServiceKind } from "../components/service";
+import { parseMemory, type ImageSource, type Limits } from "../components/types";
 import { ConfigError, EnvReader } from "../services/common/env";
+import {
+  GATEWAY_ENV,
+  parseTenantTokens,
+  ROUTER_ENV,
+  type IntVar,
+  type NumberVar,
+} from "../services/common/service-contract";
+import {
+  parseAwsSettings,
+  parseKubernetesSettings,
+  type AwsSettings,
+  type KubernetesSettings,
+} from "./cloud-config";
 import { CLOUD_CONFIG_KEYS } from "./cloud-keys";
+import { PROJECT } from "./config-keys";
 
-export const PROJECT = "proving-ground";
+export { PROJECT, parseMemory };
 export const TARGETS = ["docker", "aws", "kubernetes"] as const;
 export type Target = (typeof TARGETS)[number];
-
-/** Where a service image comes from: an existing image, or a build of the repo's Dockerfile. */
-export type ImageSource =
-  { kind: "image"; name: string } | { kind: "build"; dockerfile: string; baseImage?: string };
-
-export interface Limits {
-  /** CPU cores (docker `--cpus`), e.g. 0.5. */
-  cpus: number;
-  /** Memory limit as written in config ("256Mi", "1g"); bytes and whole MiB derived from it. */
-  memory: string;
-  memoryBytes: number;
-  memoryMb: number;
-}
 
 export interface ServiceSettings {
   image: ImageSource;
@@ -74,6 +78,23 @@ export interface StackConfig {
   };
   validation: { enabled: boolean; tenant: string };
 }
+
+/** The docker target's config: the shared settings only. */
+export interface DockerConfig extends StackConfig {
+  target: "docker";
+}
+/** The aws target's config: the shared settings and the aws* keys. */
+export interface AwsConfig extends StackConfig {
+  target: "aws";
+  aws: AwsSettings;
+}
+/** The kubernetes target's config: the shared settings and the k8s* keys. */
+export interface KubernetesConfig extends StackConfig {
+  target: "kubernetes";
+  kubernetes: KubernetesSettings;
+}
+/** What parseConfig returns: the config of the selected target, told apart by `target`. */
+export type TargetConfig = DockerConfig | AwsConfig | KubernetesConfig;
 
 /** Every key this project reads, without the `proving-ground:` namespace. Unknown keys are rejected. */
 export const CONFIG_KEYS = [
@@ -140,34 +161,6 @@ export const DEFAULTS = {
   promtailImage: "grafana/promtail:3.1.1",
 } as const;
 
-const UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  ki: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mi: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gi: 1024 ** 3,
-};
-
-/**
- * Parses a memory size as docker ("512m", "1g") or Kubernetes ("256Mi", "1Gi") write it; plain numbers
- * are bytes. Units are binary either way (docker's meaning), which is what both runtimes enforce.
- * Returns undefined when the string is not a size.
- */
-export function parseMemory(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]{0,2})$/.exec(s.trim());
-  if (!m) return undefined;
-  const unit = UNITS[m[2].toLowerCase()];
-  if (unit === undefined) return undefined;
-  const bytes = Math.round(Number(m[1]) * unit);
-  return bytes > 0 ? bytes : undefined;
-}
-
 /** An image reference pinned by tag or digest ("nats:2.10-alpine", "repo/x@sha256:..."), not `latest`. */
 export function isPinnedImage(ref: string): boolean {
   if (/\s/.test(ref) || ref === "") return false;
@@ -181,44 +174,30 @@ export function isPinnedImage(ref: string): boolean {
 const MIN_MEMORY_BYTES = 6 * 1024 ** 2;
 
 /**
- * Parses `gatewayTenantTokens` ("tenant:token,tenant:token", the format of the gateway's
- * GATEWAY_TENANT_TOKENS). Problems name the key and the entry's position, never a token.
+ * Parses `gatewayTenantTokens` (the format of the gateway's GATEWAY_TENANT_TOKENS, parseTenantTokens of
+ * the service contract) with this project's stricter rules: at least one pair, tenant ids without
+ * whitespace, tokens of 16 characters or more. Problems name the key and the entry's position, never a
+ * token.
  */
-export function parseTenantTokens(value: string): { tokens: Record<string, string>; problems: string[] } {
-  const tokens: Record<string, string> = {};
-  const problems: string[] = [];
+export function parseGatewayTenantTokens(value: string): {
+  tokens: Record<string, string>;
+  problems: string[];
+} {
   const k = `${PROJECT}:gatewayTenantTokens`;
-  const entries = value
-    .split(",")
-    .map((e) => e.trim())
-    .filter(Boolean);
-  if (entries.length === 0) problems.push(`${k} must list at least one tenant:token pair when it is set`);
-  entries.forEach((entry, i) => {
-    const colon = entry.indexOf(":");
-    const tenant = colon > 0 ? entry.slice(0, colon).trim() : "";
-    const token = colon > 0 ? entry.slice(colon + 1).trim() : "";
-    if (!tenant || !token) {
-      problems.push(`${k} must be a comma-separated list of tenant:token pairs; entry ${i + 1} is not`);
-    } else if (!/^[^\s\p{Cc}]{1,256}$/u.test(tenant)) {
-      problems.push(`${k}: entry ${i + 1} has a tenant id with whitespace or over 256 characters`);
-    } else if (/\s/.test(token) || token.length < 16) {
-      problems.push(
-        `${k}: the token of tenant ${JSON.stringify(tenant)} must be at least 16 characters without whitespace`,
-      );
-    } else if (tenant in tokens) {
-      problems.push(`${k} lists tenant ${JSON.stringify(tenant)} twice`);
-    } else {
-      tokens[tenant] = token;
+  const parsed = parseTenantTokens(value, k, (tenant, token, entry) => {
+    if (!/^[^\s\p{Cc}]{1,256}$/u.test(tenant)) {
+      return `${k}: entry ${entry} has a tenant id with whitespace or over 256 characters`;
     }
+    if (/\s/.test(token) || token.length < 16) {
+      return `${k}: the token of tenant ${JSON.stringify(tenant)} must be at least 16 characters without whitespace`;
+    }
+    return undefined;
   });
-  return { tokens, problems };
-}
-
-/** The tokens as the gateway reads them (GATEWAY_TENANT_TOKENS). */
-export function renderTenantTokens(tokens: Record<string, string>): string {
-  return Object.entries(tokens)
-    .map(([t, k]) => `${t}:${k}`)
-    .join(",");
+  const problems =
+    parsed.entries === 0
+      ? [`${k} must list at least one tenant:token pair when it is set`, ...parsed.problems]
+      : parsed.problems;
+  return { tokens: Object.fromEntries(parsed.tokens), problems };
 }
 
 /** Raw config as Pulumi hands it over: full keys ("proving-ground:natsReplicas") to strings. */
@@ -226,8 +205,11 @@ export type RawConfig = Record<string, string | undefined>;
 
 const key = (k: ConfigKey) => `${PROJECT}:${k}`;
 
-/** Validates and types the whole stack config; throws one ConfigError listing every problem. */
-export function parseConfig(raw: RawConfig, stack: string): StackConfig {
+/**
+ * Validates and types the whole stack config, the selected target's own keys included; throws one
+ * ConfigError listing every problem.
+ */
+export function parseConfig(raw: RawConfig, stack: string): TargetConfig {
   const r = new EnvReader(raw);
 
   for (const k of Object.keys(raw)) {
@@ -265,6 +247,9 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     return { cpus: c, memory: mem, memoryBytes: bytes, memoryMb: Math.ceil(bytes / 1024 ** 2) };
   };
   const port = (k: ConfigKey, def: number) => r.int(key(k), def, { min: 1, max: 65535 });
+  /** An integer key for a service variable: the variable's default (or `def`) and range. */
+  const contractInt = (k: ConfigKey, v: IntVar | NumberVar, def = v.default ?? 0) =>
+    r.int(key(k), def, { min: v.min, max: v.max });
   const envList = (k: ConfigKey): string[] => {
     const v = raw[key(k)];
     if (v === undefined || v.trim() === "") return [];
@@ -319,9 +304,11 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     limits: limits("gatewayCpus", "gatewayMemory", 0.5, "256Mi"),
     env: envList("gatewayEnv"),
     hostPort: port("gatewayHostPort", 8080),
-    requestTimeoutMs: r.int(key("gatewayRequestTimeoutMs"), 5000, { min: 1, max: 600000 }),
-    rateLimitRps: r.int(key("gatewayRateLimitRps"), 0, { min: 0, max: 10_000_000 }),
-    rateLimitBurst: r.int(key("gatewayRateLimitBurst"), 0, { min: 0, max: 10_000_000 }),
+    // The gateway's own defaults and ranges (its variables ROUTER_REQUEST_TIMEOUT_MS and
+    // GATEWAY_RATE_LIMIT_*), but whole numbers; a burst of 0 leaves the gateway's default.
+    requestTimeoutMs: contractInt("gatewayRequestTimeoutMs", GATEWAY_ENV.routerRequestTimeoutMs),
+    rateLimitRps: contractInt("gatewayRateLimitRps", GATEWAY_ENV.rateLimitRps),
+    rateLimitBurst: contractInt("gatewayRateLimitBurst", GATEWAY_ENV.rateLimitBurst, 0),
     tokenTenants: [] as string[],
   };
   if (gateway.rateLimitBurst > 0 && gateway.rateLimitRps === 0) {
@@ -333,7 +320,7 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
   // parser: readConfig hands the value on as a secret Output.
   const tokensRaw = raw[key("gatewayTenantTokens")];
   if (tokensRaw !== undefined) {
-    const parsed = parseTenantTokens(tokensRaw);
+    const parsed = parseGatewayTenantTokens(tokensRaw);
     parsed.problems.forEach((p) => r.problem(p));
     gateway.tokenTenants = Object.keys(parsed.tokens);
   }
@@ -342,7 +329,7 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     replicas: r.int(key("routerReplicas"), 1, { min: 1, max: 16 }),
     limits: limits("routerCpus", "routerMemory", 0.5, "256Mi"),
     env: envList("routerEnv"),
-    faultsEnabled: r.bool(key("routerFaultsEnabled"), false),
+    faultsEnabled: r.bool(key("routerFaultsEnabled"), ROUTER_ENV.faultsEnabled.default),
   };
 
   const grafanaEnabled = r.bool(key("grafanaEnabled"), true);
@@ -434,16 +421,22 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     observability,
     validation: { enabled: validationEnabled, tenant: validationTenant },
   };
+  // The cloud targets' own keys, read by the same reader: one ConfigError for every bad key.
+  let typed: TargetConfig;
+  if (target === "aws") typed = { ...config, target, aws: parseAwsSettings(r, config) };
+  else if (target === "kubernetes")
+    typed = { ...config, target, kubernetes: parseKubernetesSettings(r, config) };
+  else typed = { ...config, target };
   r.done();
-  return config;
+  return typed;
 }
 
 /**
  * The stack's config read from Pulumi, plus the secrets as secret Outputs: the NATS password (absent:
  * generated) and the gateway's tenant tokens (absent: no authentication).
  */
-export interface LoadedConfig {
-  config: StackConfig;
+export interface LoadedConfig<C extends TargetConfig = TargetConfig> {
+  config: C;
   natsPassword?: pulumi.Output<string>;
   /** tenant → bearer token (`gatewayTenantTokens`), a secret. */
   tenantTokens?: pulumi.Output<Record<string, string>>;
@@ -460,8 +453,44 @@ export function readConfig(): LoadedConfig {
   const cfg = new pulumi.Config(PROJECT);
   const natsPassword = cfg.getSecret("natsPassword");
   // Validated above from the plain value (problems never quote a token); used only as a secret Output.
-  const tenantTokens = cfg.getSecret("gatewayTenantTokens")?.apply((v) => parseTenantTokens(v).tokens);
+  const tenantTokens = cfg.getSecret("gatewayTenantTokens")?.apply((v) => parseGatewayTenantTokens(v).tokens);
   return { config, natsPassword, tenantTokens: tenantTokens && pulumi.secret(tenantTokens) };
 }
 
 export { ConfigError };
+
+/** What a target hands a gateway or a router from the config: its kind's settings, image and limits. */
+type ServiceArgsOf<S> = S & { image: ImageSource; replicas: number; limits: Limits; extraEnv: string[] };
+
+/**
+ * The settings of one service kind (BeamlineService's args, serviceEnv's options) from the loaded config,
+ * so every target configures the services alike: the gateway gets the tenant tokens (a secret Output).
+ */
+export function serviceArgs(loaded: LoadedConfig, kind: "gateway"): ServiceArgsOf<GatewaySettings>;
+export function serviceArgs(loaded: LoadedConfig, kind: "router"): ServiceArgsOf<RouterSettings>;
+export function serviceArgs(
+  loaded: LoadedConfig,
+  kind: ServiceKind,
+): ServiceArgsOf<GatewaySettings> | ServiceArgsOf<RouterSettings>;
+export function serviceArgs(
+  { config, tenantTokens }: LoadedConfig,
+  kind: ServiceKind,
+): ServiceArgsOf<GatewaySettings> | ServiceArgsOf<RouterSettings> {
+  const s = config[kind];
+  const common = { image: s.image, replicas: s.replicas, limits: s.limits, extraEnv: s.env };
+  return kind === "gateway"
+    ? {
+        kind,
+        ...common,
+        requestTimeoutMs: config.gateway.requestTimeoutMs,
+        rateLimitRps: config.gateway.rateLimitRps,
+        rateLimitBurst: config.gateway.rateLimitBurst,
+        tenantTokens,
+      }
+    : {
+        kind,
+        ...common,
+        faultsEnabled: config.router.faultsEnabled,
+        streamReplicas: config.nats.streamReplicas,
+      };
+}

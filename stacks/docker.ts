@@ -4,25 +4,16 @@
 // containers' addresses on the stack network, which a Linux host routes to directly.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { labels, objectPrefix } from "../components/common";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, NatsCluster, natsClientUrl } from "../components/nats";
 import { Observability } from "../components/observability";
 import { BeamlineService, SERVICE_PORTS } from "../components/service";
 import { ValidationJob } from "../components/validation";
-import type { StackConfig } from "./config";
-import type { ChaosTarget, Role, StackOutputs } from "./outputs";
-
-/** Stack outputs as Pulumi values: the StackOutputs shape with each field an Input. */
-type OptionalKey = {
-  [K in keyof StackOutputs]-?: Record<never, never> extends Pick<StackOutputs, K> ? K : never;
-}[keyof StackOutputs];
-/** Every key is present (optional ones may be undefined), so index.ts can export them one by one. */
-type OutputKey = keyof StackOutputs;
-export type StackOutputValues = {
-  // (Not `keyof StackOutputs` directly: a homomorphic `-?` map would strip `undefined` from the values.)
-  [K in OutputKey]: pulumi.Input<NonNullable<StackOutputs[K]>> | (K extends OptionalKey ? undefined : never);
-};
+import { HTTP_ROUTES } from "../services/common/service-contract";
+import { serviceArgs, type DockerConfig, type LoadedConfig } from "./config";
+import { observabilityParts, validationResult, validationToken } from "./docker-wiring";
+import { natsPassword } from "./nats-password";
+import type { ChaosTarget, Role, StackOutputs, StackOutputValues } from "./outputs";
 
 /** Addresses of containers on one network, from the provider's networkDatas output. */
 function addressesOn(containers: docker.Container[], network: pulumi.Input<string>): pulumi.Output<string[]> {
@@ -51,19 +42,14 @@ function dockerTarget(
     }));
 }
 
-export interface DockerStackOptions {
-  config: StackConfig;
-  /** Secret NATS password from config; generated (random.RandomPassword) when absent. */
-  natsPassword?: pulumi.Output<string>;
-  /** Secret tenant → bearer token map from config (`gatewayTenantTokens`); absent: no authentication. */
-  tenantTokens?: pulumi.Output<Record<string, string>>;
-}
+/**
+ * The docker target's config, plus the secrets: the NATS password (absent: generated, natsPassword) and
+ * the tenant → bearer token map (`gatewayTenantTokens`; absent: no authentication).
+ */
+export type DockerStackOptions = LoadedConfig<DockerConfig>;
 
-export function buildDockerStack({
-  config,
-  natsPassword,
-  tenantTokens,
-}: DockerStackOptions): StackOutputValues {
+export function buildDockerStack(loaded: DockerStackOptions): StackOutputValues {
+  const { config, tenantTokens } = loaded;
   const { stack } = config;
   const prefix = objectPrefix(stack);
 
@@ -73,9 +59,7 @@ export function buildDockerStack({
     labels: labels(stack, "network"),
   });
 
-  const password = pulumi.secret(
-    natsPassword ?? new random.RandomPassword("nats-password", { length: 32, special: false }).result,
-  );
+  const password = natsPassword(loaded.natsPassword);
 
   const nats = new NatsCluster("nats", {
     stack,
@@ -93,10 +77,7 @@ export function buildDockerStack({
     stack,
     namePrefix: prefix,
     network: network.name,
-    natsUrl,
-    natsUser: config.nats.user,
-    natsPassword: password,
-    streamReplicas: config.nats.streamReplicas,
+    nats: { url: natsUrl, user: config.nats.user, password },
   };
 
   // Services start after NATS is healthy. The router goes first: it creates the intake stream with the
@@ -108,48 +89,26 @@ export function buildDockerStack({
   // Only the containers wait (startAfter): both images are built or pulled while NATS starts.
   const router = new BeamlineService("router", {
     ...common,
-    kind: "router",
-    image: config.router.image,
-    replicas: config.router.replicas,
-    limits: config.router.limits,
-    faultsEnabled: config.router.faultsEnabled,
-    extraEnv: config.router.env,
+    ...serviceArgs(loaded, "router"),
     startAfter: nats.containers,
   });
   const gateway = new BeamlineService("gateway", {
     ...common,
-    kind: "gateway",
-    image: config.gateway.image,
-    replicas: config.gateway.replicas,
-    limits: config.gateway.limits,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    tenantTokens,
-    rateLimitRps: config.gateway.rateLimitRps,
-    rateLimitBurst: config.gateway.rateLimitBurst,
-    extraEnv: config.gateway.env,
+    ...serviceArgs(loaded, "gateway"),
     publish: { bindAddress: config.bindAddress, hostPort: config.gateway.hostPort },
     startAfter: [...nats.containers, ...router.containers],
   });
 
-  const o = config.observability;
   const obs = new Observability("observability", {
     stack,
     namePrefix: prefix,
     network: network.name,
     bindAddress: config.bindAddress,
-    scrapeIntervalSeconds: o.scrapeIntervalSeconds,
-    alertWebhookUrl: o.alertWebhookUrl,
-    gateways: gateway.aliases.map((a) => `${a}:${SERVICE_PORTS.gateway}`),
-    routers: router.aliases.map((a) => `${a}:${SERVICE_PORTS.router}`),
-    natsMonitors: nats.nodeNames.map((n) => `http://${n}:${NATS_MONITOR_PORT}`),
-    gatewayProbes: gateway.aliases.map((a) => `http://${a}:${SERVICE_PORTS.gateway}`),
-    prometheus: o.prometheus,
-    alertmanager: o.alertmanager,
-    blackbox: o.blackbox,
-    grafana: o.grafana.enabled ? o.grafana : undefined,
-    natsExporter: o.natsExporter.enabled ? o.natsExporter : undefined,
-    cadvisor: o.cadvisor.enabled ? o.cadvisor : undefined,
-    loki: o.loki.enabled ? o.loki : undefined,
+    ...observabilityParts(config.observability, {
+      gateways: gateway.aliases,
+      routers: router.aliases,
+      nats: nats.nodeNames,
+    }),
   });
 
   const validation = config.validation.enabled
@@ -160,7 +119,7 @@ export function buildDockerStack({
         image: gateway.imageRef,
         gatewayUrl: `http://gateway:${SERVICE_PORTS.gateway}`,
         tenant: config.validation.tenant,
-        token: tenantTokens && pulumi.secret(tenantTokens.apply((t) => t[config.validation.tenant])),
+        token: validationToken(loaded),
         triggers: [gateway.imageDigest, router.imageDigest, natsUrl],
         dependsOn: [...nats.containers, ...router.containers, ...gateway.containers, ...obs.all],
       })
@@ -194,13 +153,9 @@ export function buildDockerStack({
     alertmanagerUrl: obs.alertmanagerUrl,
     grafanaUrl: obs.grafanaUrl,
     routerMetricsUrls: routerIps.apply((ips) =>
-      ips.map((ip) => `http://${ip}:${SERVICE_PORTS.router}/metrics`),
+      ips.map((ip) => `http://${ip}:${SERVICE_PORTS.router}${HTTP_ROUTES.metrics}`),
     ),
     chaosTargets: pulumi.all(chaosTargets) as pulumi.Output<StackOutputs["chaosTargets"]>,
-    validation: validation
-      ? pulumi
-          .all([validation.exitCode, validation.logTail])
-          .apply(([exitCode, logTail]) => ({ exitCode, logTail }))
-      : undefined,
+    validation: validationResult(validation),
   };
 }

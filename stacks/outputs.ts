@@ -1,5 +1,6 @@
 // The shape of every stack's outputs. Validation, load and chaos tools read these (from
 // `pulumi stack output --json --show-secrets` or a file), so all targets export the same keys.
+import type * as pulumi from "@pulumi/pulumi";
 
 export type Role =
   "nats" | "router" | "gateway" | "prometheus" | "alertmanager" | "grafana" | "blackbox" | "validation";
@@ -68,4 +69,15 @@ export const STACK_OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
   routerMetricsUrls: true,
   chaosTargets: true,
   validation: true,
+};
+
+/** Stack outputs as Pulumi values, what every target's builder returns: StackOutputs with each field an Input. */
+type OptionalKey = {
+  [K in keyof StackOutputs]-?: Record<never, never> extends Pick<StackOutputs, K> ? K : never;
+}[keyof StackOutputs];
+/** Every key is present (optional ones may be undefined), so index.ts can export them one by one. */
+type OutputKey = keyof StackOutputs;
+export type StackOutputValues = {
+  // (Not `keyof StackOutputs` directly: a homomorphic `-?` map would strip `undefined` from the values.)
+  [K in OutputKey]: pulumi.Input<NonNullable<StackOutputs[K]>> | (K extends OptionalKey ? undefined : never);
 };

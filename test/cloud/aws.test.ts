@@ -3,9 +3,9 @@
 // components placed on per-host docker providers, secrets, outputs and config errors.
 import assert from "node:assert/strict";
 import path from "node:path";
-import { renderCloudInit, renderMountScript } from "../../stacks/cloud-init";
-import { subnetCidrs } from "../../stacks/aws";
-import { renderSsmProxyCommand } from "../../stacks/ssm-proxy";
+import { renderCloudInit, renderMountScript } from "../../components/aws/cloud-init";
+import { subnetCidrs } from "../../components/aws/network";
+import { renderSsmProxyCommand } from "../../components/aws/ssm-proxy";
 import { readStackConfig } from "../support/stack-config";
 import type { ProgramRun } from "../components/mocks";
 import { assertOutputShape, plainText, policyViolations } from "./helpers";

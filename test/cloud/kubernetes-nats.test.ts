@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { renderKubernetesNatsConfig } from "../../stacks/kubernetes";
-import { freePort } from "../support/ports";
-import { ManagedProcess } from "../support/proc";
-import { httpOk, waitFor } from "../support/wait";
+import { renderKubernetesNatsConfig } from "../../components/kubernetes/nats";
+import { freePort } from "../../tooling/local/ports";
+import { ManagedProcess } from "../../tooling/local/proc";
+import { httpOk, waitFor } from "../../tooling/local/wait";
 
 describe("kubernetes target: the shared nats.conf forms a real 3-node JetStream cluster", function () {
   this.timeout(60000);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { parse } from "yaml";
 import { renderRuleFiles, SCRAPE_JOBS } from "../../monitoring";
-import { withEndpointDiscovery } from "../../stacks/kubernetes";
+import { withEndpointDiscovery } from "../../components/observability-config";
 import type { Recorded } from "../components/mocks";
 import { readStackConfig } from "../support/stack-config";
 import { assertOutputShape, plainText, policyViolations } from "./helpers";

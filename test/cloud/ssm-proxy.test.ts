@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { renderSsmProxyCommand } from "../../stacks/ssm-proxy";
+import { renderSsmProxyCommand } from "../../components/aws/ssm-proxy";
 
 describe("aws target: SSM ProxyCommand", () => {
   let dir: string;

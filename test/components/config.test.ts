@@ -227,6 +227,24 @@ describe("stacks/config parseConfig", () => {
     assert.equal(p.length, 3, p.join("\n"));
   });
 
+  it("reads a cloud target's own keys in the same pass and types the config per target", () => {
+    // A shared key and two aws keys wrong at once: one error names all three.
+    const p = problems({ target: "aws", gatewayReplicas: "0", awsAvailabilityZones: "1" });
+    for (const k of ["gatewayReplicas", "awsAvailabilityZones", "awsDeployerPublicKey", "gatewayImage"]) {
+      assert.ok(
+        p.some((m) => m.startsWith(`proving-ground:${k} `)),
+        `${k} not named:\n${p.join("\n")}`,
+      );
+    }
+    const k8s = parseConfig(
+      raw({ target: "kubernetes", gatewayImage: "r/gw:1", routerImage: "r/rt:1", k8sNamespace: "ns-1" }),
+      "t",
+    );
+    assert.equal(k8s.target === "kubernetes" && k8s.kubernetes.namespace, "ns-1");
+    const docker = parseConfig(raw({ k8sNamespace: "Not A Label" }), "t");
+    assert.ok(!("kubernetes" in docker), "another target's keys are not read on docker");
+  });
+
   it("ignores other namespaces (providers' own config)", () => {
     const c = parseConfig({ "docker:host": "unix:///var/run/docker.sock", "aws:region": "eu-west-1" }, "dev");
     assert.equal(c.target, "docker");

@@ -12,6 +12,7 @@ import { connect } from "nats";
 import YAML from "yaml";
 import { renderPrometheusConfig, SCRAPE_JOBS } from "../../monitoring";
 import { bashHealthcheck, limitArgs, nodeHealthcheck, wgetHealthcheck } from "../../components/common";
+import { bashHttpProbe } from "../../services/common/health-probe";
 import { natsClientUrl, natsConfigString, natsNodeNames, renderNatsConfig } from "../../components/nats";
 import {
   renderBlackboxConfig,
@@ -22,9 +23,9 @@ import {
 } from "../../components/observability-config";
 import { replicaNames, serviceEnv } from "../../components/service";
 import { logTail, renderValidationScript } from "../../components/validation";
-import { freePort } from "../support/ports";
-import { ManagedProcess } from "../support/proc";
-import { httpOk, waitFor } from "../support/wait";
+import { freePort } from "../../tooling/local/ports";
+import { ManagedProcess } from "../../tooling/local/proc";
+import { httpOk, waitFor } from "../../tooling/local/wait";
 
 const run = promisify(execFile);
 
@@ -164,9 +165,9 @@ describe("components/nats renderNatsConfig", () => {
 
 describe("components/service serviceEnv", () => {
   it("gives each service its variables, extras last (golden)", () => {
-    const common = { natsUrl: "nats://nats-0:4222", natsUser: "beamline", streamReplicas: 1 };
+    const common = { nats: { url: "nats://nats-0:4222", user: "beamline" } };
     assert.deepEqual(
-      serviceEnv({ ...common, kind: "gateway", requestTimeoutMs: 2500, extra: ["LOG_LEVEL=debug"] }),
+      serviceEnv({ ...common, kind: "gateway", requestTimeoutMs: 2500, extraEnv: ["LOG_LEVEL=debug"] }),
       [
         "NATS_URL=nats://nats-0:4222",
         "NATS_USER=beamline",
@@ -175,14 +176,18 @@ describe("components/service serviceEnv", () => {
         "LOG_LEVEL=debug",
       ],
     );
-    assert.deepEqual(serviceEnv({ ...common, kind: "router", faultsEnabled: true }), [
+    assert.deepEqual(serviceEnv({ ...common, kind: "router", faultsEnabled: true, streamReplicas: 1 }), [
       "NATS_URL=nats://nats-0:4222",
       "NATS_USER=beamline",
       "ROUTER_METRICS_PORT=9091",
       "ROUTER_FAULTS_ENABLED=true",
       "ROUTER_JETSTREAM_REPLICAS=1",
     ]);
-    assert.ok(!serviceEnv({ ...common, kind: "router" }).some((e) => e.startsWith("NATS_PASSWORD")));
+    assert.ok(
+      !serviceEnv({ ...common, kind: "router", streamReplicas: 1 }).some((e) =>
+        e.startsWith("NATS_PASSWORD"),
+      ),
+    );
     assert.deepEqual(replicaNames("gateway", 2), ["gateway-0", "gateway-1"]);
   });
 
@@ -219,9 +224,12 @@ describe("components/common: bash health check", () => {
     }
   });
 
-  it("refuses a path that is not a plain URL path, naming it", () => {
+  it("refuses a path that is not a plain URL path or a port that is not a number or ${NAME:-default}", () => {
     assert.throws(() => bashHealthcheck(8080, "/x' ; rm -rf /"), /health check path .*expected a URL path/);
     assert.throws(() => bashHealthcheck(8080, "health"), /expected a URL path/);
+    assert.throws(() => bashHttpProbe("$(id)", "/health", 3), /health check port "\$\(id\)"/);
+    assert.throws(() => bashHttpProbe(0, "/health", 3), /health check port 0/);
+    assert.doesNotThrow(() => bashHttpProbe("${GATEWAY_PORT:-8080}", "/health", 3));
   });
 });
 
@@ -247,10 +255,19 @@ describe("service Dockerfiles: HEALTHCHECK", () => {
     return JSON.parse(m[1]) as string[];
   }
 
-  for (const [dockerfile, portVar] of [
-    ["services/gateway/Dockerfile", "GATEWAY_PORT"],
-    ["services/router/Dockerfile", "ROUTER_METRICS_PORT"],
-  ]) {
+  for (const [dockerfile, portVar, defaultPort] of [
+    ["services/gateway/Dockerfile", "GATEWAY_PORT", 8080],
+    ["services/router/Dockerfile", "ROUTER_METRICS_PORT", 9091],
+  ] as const) {
+    it(`${dockerfile}: runs the probe of services/common/health-probe.ts, written out`, () => {
+      const want = ["bash", "-c", bashHttpProbe(`\${${portVar}:-${defaultPort}}`, "/health", 3)];
+      assert.deepEqual(
+        healthCmd(dockerfile),
+        want,
+        `${dockerfile}: the HEALTHCHECK command should be\n  CMD ${JSON.stringify(want).replaceAll('","', '", "')}`,
+      );
+    });
+
     it(`${dockerfile}: probes /health on $${portVar} with bash, 0 on 200 and 1 on 503`, async () => {
       let status = 200;
       const { srv, port } = await healthServer(() => status);
@@ -407,6 +424,13 @@ describe("components/validation renderValidationScript", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+
+  it("is components/validation-smoke.ts compiled to one standalone CommonJS file", () => {
+    const js = renderValidationScript();
+    assert.match(js, /^\/\/ Compiled from components\/validation-smoke\.ts/);
+    assert.ok(!/\brequire\(|\bimport\b/.test(js), "the uploaded script loads nothing");
+    assert.ok(!/: (string|number|boolean|Reply)\b/.test(js), "no type annotation is left");
+  });
 
   it("exits 0 when decide, durable accept and the stored decision all succeed", async function () {
     this.timeout(15000);

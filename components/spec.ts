@@ -1,0 +1,93 @@
+// Runtime-neutral part specs: what runs (image, command, environment, ports, health check, limits, config
+// files, volumes), rendered by pure functions beside each part's component (natsSpec in nats.ts,
+// serviceSpec in service.ts, prometheusSpec and the others in observability-config.ts) and turned into
+// resources by one thin realizer per target: Docker containers (components/docker.ts, used by
+// NatsCluster, BeamlineService and Observability) and Kubernetes workloads (components/kubernetes/). A
+// spec holds no resource and creates none; secret values may be Outputs, and they only ever travel inside
+// secret inputs.
+import type * as pulumi from "@pulumi/pulumi";
+import type { ImageSource, Limits } from "./types";
+
+/** A config file the part reads, by absolute path inside its container. */
+export interface ConfigFile {
+  path: string;
+  content: string;
+  /**
+   * Which group of files it ships with where a runtime delivers files in groups (a Kubernetes ConfigMap
+   * per group, mounted at the files' common directory). Default "config".
+   */
+  group?: string;
+}
+
+/** One environment variable: plain, or a secret with the key it is stored under where secrets are objects. */
+export type EnvVar =
+  { name: string; value: string } | { name: string; secret: { key: string; value: pulumi.Input<string> } };
+
+/** A named port the part listens on. */
+export interface PortSpec {
+  name: string;
+  port: number;
+}
+
+/** An HTTP GET health endpoint: healthy on a 2xx. */
+export interface HttpCheck {
+  port: number;
+  path: string;
+}
+
+/** A health check: an HTTP endpoint, or a command run inside the container (exit 0 = healthy). */
+export type HealthCheck = HttpCheck | { command: string[] };
+
+/** A volume the part writes to. */
+export type VolumeSpec =
+  /** Data that must survive a replacement (Docker: a named volume; Kubernetes: a PersistentVolumeClaim). */
+  | { kind: "persistent"; name: string; path: string }
+  /**
+   * Scratch data (Kubernetes: an emptyDir of at most `sizeLimit`). Docker leaves it to the image's own
+   * VOLUME declaration.
+   */
+  | { kind: "scratch"; name: string; path: string; sizeLimit: string }
+  /** A host path, read-only (Docker only: the Docker socket, cgroups and the like). */
+  | { kind: "host"; path: string; target: string };
+
+export interface PartSpec {
+  /** Role name: container or workload name, network alias, the role label. */
+  role: string;
+  image: ImageSource;
+  /** The whole command line, replacing the image's entrypoint. */
+  command?: string[];
+  /** Arguments to the image's own entrypoint (the prom images keep theirs). */
+  args?: string[];
+  /** In order; a runtime that takes one list puts secrets and plain values in this order. */
+  env: EnvVar[];
+  ports: PortSpec[];
+  /**
+   * The health check. A runtime with one check (Docker) runs this one; one with separate liveness and
+   * readiness probes (Kubernetes) uses `probes` when set, else this one for both.
+   */
+  health: HealthCheck;
+  /** Liveness and readiness paths on the first port, where they differ from `health`. */
+  probes?: { live: string; ready: string };
+  /**
+   * What can run an HTTP `health` check inside the image: busybox/Debian `wget` (default), bash's
+   * /dev/tcp, or `node -e fetch(...)`. Only runtimes that probe from inside the container use it.
+   */
+  probeWith?: "wget" | "bash" | "node";
+  limits?: Limits;
+  files: ConfigFile[];
+  volumes: VolumeSpec[];
+}
+
+/** The image reference of a spec, for runtimes that pull by name ("" for a build of the repo). */
+export function imageName(image: ImageSource): string {
+  return image.kind === "image" ? image.name : "";
+}
+
+export function isHttpCheck(h: HealthCheck): h is HttpCheck {
+  return !("command" in h);
+}
+
+/** Plain entries of an environment list as `NAME=value` (splits at the first "="). */
+export function envEntries(entries: string[]): EnvVar[] {
+  return entries.map((e) => ({ name: e.slice(0, e.indexOf("=")), value: e.slice(e.indexOf("=") + 1) }));
+}
