@@ -3,10 +3,10 @@
 // Runs the experiments against a stack's outputs and writes reports/chaos/<timestamp>/. Exit code 1 when
 // any experiment fails (gates, preconditions or rollbacks), 2 on bad usage. The load generator's tenant
 // ("chaos") sends its bearer token from --tenant-tokens, else from the stack's secret tenantTokens output.
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import type { StackOutputs } from "../stacks/outputs";
+import { FlagSpec, parseTenantTokens, readFlags, UsageError } from "../tooling/args";
+import { readOutputsFile, readPulumiOutputs } from "../tooling/outputs";
 import { EXPERIMENTS, select, SUITES } from "./experiments";
 import { runSuite } from "./suite";
 
@@ -26,66 +26,33 @@ export interface CliArgs {
   tenantTokens?: Record<string, string>;
 }
 
-function parseTokens(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  s.split(",")
-    .filter(Boolean)
-    .forEach((pair, n) => {
-      const i = pair.indexOf(":");
-      // Never echo the entry: it holds a token.
-      if (i <= 0 || i === pair.length - 1)
-        throw new Error(`--tenant-tokens entries must be tenant:token; entry ${n + 1} is not`);
-      out[pair.slice(0, i)] = pair.slice(i + 1);
-    });
-  return out;
-}
+const FLAGS: Record<string, FlagSpec> = {
+  stack: { type: "string" },
+  outputs: { type: "string" },
+  "report-dir": { type: "string" },
+  "tenant-tokens": { type: "string" },
+};
 
 export function parseArgs(argv: string[]): CliArgs {
   const a: CliArgs = { words: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined || next.startsWith("--")) throw new Error(`${v} needs a value`);
-      return next;
-    };
-    if (v === "--stack") a.stack = value();
-    else if (v === "--outputs") a.outputsFile = value();
-    else if (v === "--report-dir") a.reportDir = value();
-    else if (v === "--tenant-tokens") a.tenantTokens = parseTokens(value());
-    else if (v.startsWith("--")) throw new Error(`unknown option ${v}`);
-    else a.words.push(v);
+  for (const t of readFlags(argv, FLAGS, {
+    positionals: true,
+    unknownFlag: (arg) => `unknown option ${arg}`,
+  })) {
+    if (t.kind === "positional") a.words.push(t.value);
+    else if (t.name === "stack") a.stack = t.value;
+    else if (t.name === "outputs") a.outputsFile = t.value;
+    else if (t.name === "report-dir") a.reportDir = t.value;
+    else if (t.name === "tenant-tokens") a.tenantTokens = parseTenantTokens(t.value);
   }
-  if (a.words.length === 0) throw new Error("name at least one suite or experiment");
-  if (a.stack && a.outputsFile) throw new Error("use either --stack or --outputs, not both");
+  if (a.words.length === 0) throw new UsageError("name at least one suite or experiment");
+  if (a.stack && a.outputsFile) throw new UsageError("use either --stack or --outputs, not both");
   return a;
 }
 
+/** The stack's outputs, read and checked by the same rules as validation's (tooling/outputs.ts). */
 function loadOutputs(a: CliArgs): StackOutputs {
-  let raw: string;
-  if (a.outputsFile) {
-    raw = fs.readFileSync(a.outputsFile, "utf8");
-  } else {
-    const stack = a.stack ?? "dev";
-    const env = { ...process.env };
-    env.PULUMI_BACKEND_URL ??= `file://${path.resolve(".pulumi-state")}`;
-    try {
-      raw = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {
-        env,
-        encoding: "utf8",
-      });
-    } catch (e) {
-      throw new Error(
-        `could not read outputs of stack "${stack}" with the Pulumi CLI (${(e as Error).message.split("\n")[0]}); pass --outputs <file.json> instead`,
-      );
-    }
-  }
-  const o = JSON.parse(raw) as StackOutputs;
-  for (const k of ["gatewayUrl", "chaosTargets"] as const) {
-    if (!o[k])
-      throw new Error(`stack outputs lack "${k}" (expected the StackOutputs shape of stacks/outputs.ts)`);
-  }
-  return o;
+  return a.outputsFile ? readOutputsFile(a.outputsFile) : readPulumiOutputs(a.stack ?? "dev");
 }
 
 async function main(): Promise<number> {

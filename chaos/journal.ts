@@ -1,9 +1,9 @@
 // The journal of one chaos run (JSON, one file per run): what was done, when, what was observed and
 // which gates passed. The HTML report is rendered from it alone.
 import type { Role } from "../stacks/outputs";
-import type { InstanceTrend } from "../loadtests/resources";
-import type { TailVerdict } from "../loadtests/tail-cause";
-import type { DriverCapability } from "./drivers/types";
+import type { InstanceTrend } from "../tooling/resources";
+import type { TailVerdict } from "../tooling/tail-cause";
+import type { DriverCapability } from "../tooling/drivers/types";
 import type { LedgerReport } from "./ledger";
 import type { AlertObservation, RequestRecord } from "./measures";
 import type { Experiment, Gate } from "./model";

@@ -1,9 +1,10 @@
 // Open-model load on both gateway paths during an experiment, on the validation engineer's fixed-rate
-// driver (loadtests/open-model.ts). Each run lasts until stop(): the driver is planned for a long time
+// driver (tooling/open-model.ts). Each run lasts until stop(): the driver is planned for a long time
 // and aborted once every send planned before the stop moment has completed, so no request is cut off
 // artificially (an aborted in-flight request would show up as a spurious "unknown").
-import { runOpenModel, RequestRecord as OpenRecord, Outcome } from "../loadtests/open-model";
+import { runOpenModel, RequestRecord as OpenRecord, Outcome } from "../tooling/open-model";
 import type { Path, RequestRecord } from "./measures";
+import { GATEWAY_ROUTES } from "../services/common/service-contract";
 
 export interface LoadOptions {
   gatewayUrl: string;
@@ -105,7 +106,7 @@ export function startLoad(o: LoadOptions): RunningLoad {
       signal: ac.signal,
       classify: path === "durable" ? classifyDurable : classifySync,
       request: (i) => ({
-        path: path === "durable" ? "/api/v1/messages" : "/api/v1/routes/decide",
+        path: path === "durable" ? GATEWAY_ROUTES.messages : GATEWAY_ROUTES.decide,
         method: "POST",
         headers: {
           "content-type": "application/json",

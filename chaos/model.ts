@@ -2,7 +2,7 @@
 // that always run, the faults the system claims to survive and the gates that decide pass/fail. Everything
 // here is pure: validation and precondition checks take plain values so they are unit-tested directly.
 import type { Role } from "../stacks/outputs";
-import type { DriverCapability, InstanceRef, LinkImpairment, ResourceLimits } from "./drivers/types";
+import type { DriverCapability, InstanceRef, LinkImpairment, ResourceLimits } from "../tooling/drivers/types";
 
 export type Action =
   | { kind: "kill"; target: InstanceRef; signal?: NodeJS.Signals }

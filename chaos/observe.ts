@@ -1,7 +1,7 @@
 // Background observers while an experiment runs: steady-state probes every second (gateway /health and
 // /ready, every role's instances running) and Prometheus alerts (first firing time per alert).
 import type { Role, StackOutputs } from "../stacks/outputs";
-import type { ChaosDriver } from "./drivers/types";
+import type { ChaosDriver } from "../tooling/drivers/types";
 import type { AlertObservation } from "./measures";
 
 export interface ProbeSample {

@@ -1,8 +1,8 @@
 // HTML report of a chaos run (pure: journal in, markup out). Per experiment, one time axis (seconds since
 // the experiment started) shared by every chart: the fault window is shaded, fault steps and first
 // alert firings are vertical markers, and the charts show request outcomes, SLO burn, p99 and probes.
-import { escapeXml as esc, lineChart, Marker } from "../loadtests/report/charts";
-import { causeCharts, mdTableToHtml, renderResourceTable, renderTail } from "../loadtests/report/write";
+import { escapeXml as esc, lineChart, Marker } from "../tooling/report/charts";
+import { causeCharts, mdTableToHtml, renderResourceTable, renderTail } from "../tooling/report/sections";
 import type { ExperimentJournal, RunJournal } from "./journal";
 import { burnRate, perSecond } from "./measures";
 

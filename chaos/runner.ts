@@ -2,11 +2,11 @@
 // (fault steps) → rollbacks (always) → observation → drain and ledger → measures → gates → journal.
 import crypto from "node:crypto";
 import type { Role, StackOutputs } from "../stacks/outputs";
-import { analyzeResources, ResourceSampler } from "../loadtests/resources";
-import { decideLatencyThresholdMs, DEFAULT_TAIL_RULE, tailCause } from "../loadtests/tail-cause";
+import { analyzeResources, ResourceSampler } from "../tooling/resources";
+import { decideLatencyThresholdMs, DEFAULT_TAIL_RULE, tailCause } from "../tooling/tail-cause";
 import { drain } from "./drain";
 import { awaitHealthy } from "./health";
-import type { ChaosDriver, DriverCapability } from "./drivers/types";
+import type { ChaosDriver, DriverCapability } from "../tooling/drivers/types";
 import { evaluateGates } from "./gates";
 import type { ExperimentJournal, Measures, StepRecord } from "./journal";
 import { DurableAttempt, reconcile } from "./ledger";
@@ -126,7 +126,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
   const runId = `${e.name}-${crypto.randomBytes(4).toString("hex")}`;
   const observer = startObserver(o.outputs, o.driver);
   // Throttling, event-loop delay and GC of every instance on the experiment's time axis, beside p99.
-  const sampler = new ResourceSampler(o.outputs, 1000);
+  const sampler = new ResourceSampler(o.outputs, 1000, o.driver);
   sampler.start();
   // The load's tenant ("chaos") sends its bearer token when the stack requires tenant tokens.
   const token = o.outputs.tenantTokens?.[CHAOS_TENANT];

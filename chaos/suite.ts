@@ -4,8 +4,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { StackOutputs } from "../stacks/outputs";
-import { openDriver } from "./drivers";
-import type { ChaosDriver } from "./drivers/types";
+import { openDriver } from "../tooling/drivers";
+import type { ChaosDriver } from "../tooling/drivers/types";
 import { select } from "./experiments";
 import type { RunJournal } from "./journal";
 import { checkPreconditions } from "./model";

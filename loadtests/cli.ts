@@ -3,9 +3,10 @@
 // load profiles, writes reports/<timestamp>/ and exits non-zero naming every failed check and gate.
 // Exit codes: 0 passed, 1 a check or gate failed, 2 bad usage / missing or unhealthy stack.
 import path from "node:path";
-import { parseDurationMs } from "../scripts/duration";
+import { parseDurationMs } from "../tooling/duration";
+import { FlagSpec, parseTenantTokens, readFlags, UsageError } from "../tooling/args";
 import { DEFAULT_E2E_TENANTS } from "./e2e/context";
-import { assertGatewayHealthy, OutputsError, readOutputsFile, readPulumiOutputs } from "./outputs";
+import { assertGatewayHealthy, OutputsError, readOutputsFile, readPulumiOutputs } from "../tooling/outputs";
 import { DEFAULT_SETTINGS, LOAD_PROFILES, PROFILE_NAMES, ProfileName, RunSettings } from "./profiles";
 import { Mode, runValidation } from "./run";
 import { LOAD_TENANTS, startValidationStack, ValidationStack } from "./validation-stack";
@@ -45,9 +46,30 @@ report:
   --logs-dir <dir>          log directory of a process stack to bundle (default: next to --outputs file)
 `;
 
-export class UsageError extends Error {
-  name = "UsageError";
-}
+/** The flags of `npm run validate` (after the mode). */
+const FLAGS: Record<string, FlagSpec> = {
+  stack: { type: "string" },
+  outputs: { type: "string" },
+  profile: { type: "string" },
+  duration: { type: "string" },
+  "load-duration": { type: "string" },
+  rate: { type: "string" },
+  connections: { type: "string" },
+  burst: { type: "string" },
+  "invalid-share": { type: "string" },
+  seed: { type: "string" },
+  gate: { type: "string" },
+  "no-baseline": { type: "boolean" },
+  wrk: { type: "boolean" },
+  only: { type: "string" },
+  "gateway-timeout-ms": { type: "string" },
+  "max-inflight": { type: "string" },
+  tenants: { type: "string" },
+  "tenant-tokens": { type: "string" },
+  "report-dir": { type: "string" },
+  "logs-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
 
 /** "90s", "5m", "2h", "1500ms" or plain seconds → seconds; at least 1 s. */
 export function parseDuration(s: string, flag = "--duration"): number {
@@ -81,23 +103,12 @@ export interface CliArgs {
   logsDir?: string;
 }
 
-function num(flag: string, v: string | undefined, min: number, max: number): number {
+function num(flag: string, v: string, min: number, max: number): number {
   const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || n < min || n > max) {
+  if (!Number.isFinite(n) || n < min || n > max) {
     throw new UsageError(`${flag} must be a number between ${min} and ${max}, got ${JSON.stringify(v)}`);
   }
   return n;
-}
-
-function tokens(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of s.split(",").filter(Boolean)) {
-    const i = pair.indexOf(":");
-    if (i <= 0 || i === pair.length - 1)
-      throw new UsageError(`--tenant-tokens entries must be tenant:token, got ${JSON.stringify(pair)}`);
-    out[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return out;
 }
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
@@ -115,22 +126,16 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   };
   let duration: number | undefined;
   let loadDuration: number | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const val = () => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "--stack":
-        a.stack = val();
+  for (const { name, flag, value: v } of readFlags(rest, FLAGS)) {
+    switch (name) {
+      case "stack":
+        a.stack = v;
         break;
-      case "--outputs":
-        a.outputsFile = val();
+      case "outputs":
+        a.outputsFile = v;
         break;
-      case "--profile": {
-        const ps = val()
+      case "profile": {
+        const ps = v
           .split(",")
           .map((p) => p.trim())
           .filter(Boolean);
@@ -140,20 +145,19 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         a.profiles = ps as ProfileName[];
         break;
       }
-      case "--duration":
-        duration = parseDuration(val());
+      case "duration":
+        duration = parseDuration(v);
         break;
-      case "--load-duration":
-        loadDuration = parseDuration(val(), "--load-duration");
+      case "load-duration":
+        loadDuration = parseDuration(v, "--load-duration");
         break;
-      case "--rate":
-        a.settings.rate = num(flag, val(), 1, 1e6);
+      case "rate":
+        a.settings.rate = num(flag, v, 1, 1e6);
         break;
-      case "--connections":
-        a.settings.connections = Math.round(num(flag, val(), 1, 10000));
+      case "connections":
+        a.settings.connections = Math.round(num(flag, v, 1, 10000));
         break;
-      case "--burst": {
-        const v = val();
+      case "burst": {
         const m = /^(\d+)x(\d+)$/.exec(v);
         if (!m)
           throw new UsageError(`--burst must be <size>x<intervalMs>, e.g. 50x250, got ${JSON.stringify(v)}`);
@@ -163,52 +167,48 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
           throw new UsageError("--burst size and interval must be > 0");
         break;
       }
-      case "--invalid-share":
-        a.settings.invalidShare = num(flag, val(), 0, 1);
+      case "invalid-share":
+        a.settings.invalidShare = num(flag, v, 0, 1);
         break;
-      case "--seed":
-        a.settings.seed = Math.round(num(flag, val(), 0, 2 ** 31));
+      case "seed":
+        a.settings.seed = Math.round(num(flag, v, 0, 2 ** 31));
         break;
-      case "--gate": {
-        const v = val();
+      case "gate": {
         const m = /^(\w+)\.(\w+)=(-?[\d.]+)$/.exec(v);
         if (!m || !PROFILE_NAMES.includes(m[1] as ProfileName))
           throw new UsageError(`--gate must be <profile>.<metric>=<number>, got ${JSON.stringify(v)}`);
         a.settings.gateOverrides![`${m[1]}.${m[2]}`] = Number(m[3]);
         break;
       }
-      case "--no-baseline":
+      case "no-baseline":
         a.settings.baseline = false;
         break;
-      case "--wrk":
+      case "wrk":
         a.settings.wrk = true;
         break;
-      case "--only":
-        a.only = val().split(",").filter(Boolean);
+      case "only":
+        a.only = v.split(",").filter(Boolean);
         break;
-      case "--gateway-timeout-ms":
-        a.gatewayTimeoutMs = num(flag, val(), 1, 600000);
+      case "gateway-timeout-ms":
+        a.gatewayTimeoutMs = num(flag, v, 1, 600000);
         break;
-      case "--max-inflight":
-        a.maxInflight = num(flag, val(), 1, 1e6);
+      case "max-inflight":
+        a.maxInflight = num(flag, v, 1, 1e6);
         break;
-      case "--tenants":
-        a.tenants = val().split(",").filter(Boolean);
+      case "tenants":
+        a.tenants = v.split(",").filter(Boolean);
         break;
-      case "--tenant-tokens":
-        a.tenantTokens = tokens(val());
+      case "tenant-tokens":
+        a.tenantTokens = parseTenantTokens(v);
         break;
-      case "--report-dir":
-        a.reportDir = val();
+      case "report-dir":
+        a.reportDir = v;
         break;
-      case "--logs-dir":
-        a.logsDir = val();
+      case "logs-dir":
+        a.logsDir = v;
         break;
-      case "-h":
-      case "--help":
+      case "help":
         throw new UsageError("help");
-      default:
-        throw new UsageError(`unknown flag ${JSON.stringify(flag)}`);
     }
   }
   if (!a.stack && !a.outputsFile)
@@ -216,7 +216,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       "say which stack to validate: --stack <name>, --outputs <file.json> or --stack local",
     );
   if (a.stack && a.outputsFile) throw new UsageError("use either --stack or --outputs, not both");
-  if (!a.tenantTokens && env.BEAMLINE_TENANT_TOKENS) a.tenantTokens = tokens(env.BEAMLINE_TENANT_TOKENS);
+  if (!a.tenantTokens && env.BEAMLINE_TENANT_TOKENS)
+    a.tenantTokens = parseTenantTokens(env.BEAMLINE_TENANT_TOKENS);
   if (a.mode === "load") a.settings.durationS = duration ?? loadDuration ?? a.settings.durationS;
   else {
     if (duration !== undefined) a.settings.soakDurationS = duration;

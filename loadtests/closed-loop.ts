@@ -2,8 +2,8 @@
 // as soon as the previous answer arrives. This measures capacity; it is NOT used for fixed-rate runs
 // (autocannon's rate mode bursts and mis-corrects latency; the open-model driver does those).
 import autocannon from "autocannon";
-import { percentiles } from "./stats";
-import type { WindowStat } from "./open-model";
+import { percentiles } from "../tooling/stats";
+import type { WindowStat } from "../tooling/open-model";
 
 export interface ClosedLoopOptions {
   url: string;

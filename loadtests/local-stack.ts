@@ -10,10 +10,10 @@ import path from "node:path";
 import { connect } from "nats";
 import { SUBJECTS } from "../services/common/contract";
 import type { ChaosTarget, StackOutputs } from "../stacks/outputs";
-import { NatsServer } from "../test/support/nats-server";
-import { freePort } from "../test/support/ports";
-import { ManagedProcess } from "../test/support/proc";
-import { httpOk, waitFor } from "../test/support/wait";
+import { NatsServer } from "../tooling/local/nats-server";
+import { freePort } from "../tooling/local/ports";
+import { ManagedProcess } from "../tooling/local/proc";
+import { httpOk, waitFor } from "../tooling/local/wait";
 
 export interface LocalStackOptions {
   /** Number of router instances (queue group "router"); default 1. */

@@ -6,12 +6,13 @@ import type { StackOutputs } from "../stacks/outputs";
 import { ratio, startEchoServer } from "./baseline";
 import { runClosedLoop } from "./closed-loop";
 import { evaluateGates, Gate, GateResult } from "./gates";
-import { OpenModelResult, runOpenModel, Schedule, WindowStat } from "./open-model";
+import { OpenModelOptions, OpenModelResult, runOpenModel, Schedule, WindowStat } from "../tooling/open-model";
 import { plannedBody } from "./payloads";
-import { analyzeResources, InstanceTrend, ResourceSampler } from "./resources";
-import { firstLast, percentiles } from "./stats";
-import { decideLatencyThresholdMs, DEFAULT_TAIL_RULE, tailCause, TailVerdict } from "./tail-cause";
+import { analyzeResources, InstanceTrend, ResourceSampler } from "../tooling/resources";
+import { firstLast, percentiles } from "../tooling/stats";
+import { decideLatencyThresholdMs, DEFAULT_TAIL_RULE, tailCause, TailVerdict } from "../tooling/tail-cause";
 import { runWrk, WrkResult } from "./wrk";
+import { GATEWAY_ROUTES } from "../services/common/service-contract";
 
 export const PROFILE_NAMES = ["sustained", "rate", "burst", "mixed", "errors", "soak"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -59,35 +60,87 @@ export const DEFAULT_SETTINGS: RunSettings = {
   wrk: false,
 };
 
-/** The declared gates per profile (thresholds can be overridden per run with --gate profile.metric=N). */
-export function profileGates(name: ProfileName, s: RunSettings): Gate[] {
-  const success: Gate = {
-    metric: "success_rate",
-    op: ">=",
-    threshold: 0.999,
-    why: "≥ 99.9 % of attempts succeed",
-  };
-  const no5xx: Gate = { metric: "http_5xx", op: "==", threshold: 0, why: "no server errors under load" };
-  const gates: Record<ProfileName, Gate[]> = {
-    sustained: [
-      success,
-      no5xx,
+/** Payload sizes of a profile's requests and the share of deliberately invalid ones (payloads.ts). */
+export interface BodyOptions {
+  minSize?: number;
+  maxSize?: number;
+  invalidShare?: number;
+}
+
+/** One load profile as data: the runner (runProfile) reads these fields and branches on nothing else. */
+export interface LoadProfile {
+  tool: "autocannon" | "open-model";
+  /** Open-model send schedule (autocannon profiles run closed-loop at --connections instead). */
+  schedule?: (s: RunSettings) => Schedule;
+  /** How long it runs, seconds. */
+  durationS: (s: RunSettings) => number;
+  /** Request bodies. */
+  body: (s: RunSettings) => BodyOptions;
+  /** Resource sampling interval, ms (default 1000). */
+  sampleMs?: (s: RunSettings) => number;
+  /** Open-model result window, ms, from the duration in seconds (default 1000). */
+  windowMs?: (durationS: number) => number;
+  /** With --wrk, cross-checked by wrk after the run. */
+  wrkCrossCheck?: boolean;
+  /** The declared gates (thresholds can be overridden per run with --gate profile.metric=N). */
+  gates: (s: RunSettings) => Gate[];
+}
+
+const SUCCESS: Gate = {
+  metric: "success_rate",
+  op: ">=",
+  threshold: 0.999,
+  why: "≥ 99.9 % of attempts succeed",
+};
+const NO_5XX: Gate = { metric: "http_5xx", op: "==", threshold: 0, why: "no server errors under load" };
+const FIXED_160B: BodyOptions = { minSize: 160, maxSize: 160 };
+const MIXED_SIZES: BodyOptions = { minSize: 64, maxSize: 1024 };
+const atRate = (s: RunSettings): Schedule => ({ kind: "rate", rate: s.rate });
+const loadDuration = (s: RunSettings) => s.durationS;
+
+export const PROFILES: Record<ProfileName, LoadProfile> = {
+  sustained: {
+    tool: "autocannon",
+    durationS: loadDuration,
+    body: () => ({}),
+    wrkCrossCheck: true,
+    gates: () => [
+      SUCCESS,
+      NO_5XX,
       { metric: "p99_ms", op: "<=", threshold: 1000, unit: "ms", why: "closed-loop p99 at 100 connections" },
     ],
-    rate: [
-      success,
-      no5xx,
+  },
+  rate: {
+    tool: "open-model",
+    schedule: atRate,
+    durationS: loadDuration,
+    body: () => FIXED_160B,
+    gates: () => [
+      SUCCESS,
+      NO_5XX,
       { metric: "p99_ms", op: "<=", threshold: 500, unit: "ms", why: "corrected p99 at the fixed rate" },
       { metric: "dropped", op: "==", threshold: 0 },
     ],
-    burst: [
-      success,
-      no5xx,
+  },
+  burst: {
+    tool: "open-model",
+    schedule: (s) => ({ kind: "burst", size: s.burstSize, intervalMs: s.burstIntervalMs }),
+    durationS: loadDuration,
+    body: () => FIXED_160B,
+    gates: () => [
+      SUCCESS,
+      NO_5XX,
       { metric: "p99_ms", op: "<=", threshold: 750, unit: "ms", why: "corrected p99 with 50-request bursts" },
     ],
-    mixed: [
-      success,
-      no5xx,
+  },
+  mixed: {
+    tool: "open-model",
+    schedule: atRate,
+    durationS: loadDuration,
+    body: () => MIXED_SIZES,
+    gates: () => [
+      SUCCESS,
+      NO_5XX,
       {
         metric: "p99_ms",
         op: "<=",
@@ -96,7 +149,13 @@ export function profileGates(name: ProfileName, s: RunSettings): Gate[] {
         why: "corrected p99 with 64-1024 B payloads",
       },
     ],
-    errors: [
+  },
+  errors: {
+    tool: "open-model",
+    schedule: atRate,
+    durationS: loadDuration,
+    body: (s) => ({ ...MIXED_SIZES, invalidShare: s.invalidShare }),
+    gates: () => [
       { metric: "valid_success_rate", op: ">=", threshold: 0.999, why: "valid requests still succeed" },
       {
         metric: "unexpected_4xx",
@@ -106,9 +165,18 @@ export function profileGates(name: ProfileName, s: RunSettings): Gate[] {
       },
       { metric: "http_5xx", op: "==", threshold: 0, why: "invalid input never causes a 5xx" },
     ],
-    soak: [
-      success,
-      no5xx,
+  },
+  soak: {
+    tool: "open-model",
+    schedule: atRate,
+    durationS: (s) => s.soakDurationS,
+    body: () => MIXED_SIZES,
+    // About 600 resource samples and 300 result windows however long the soak is.
+    sampleMs: (s) => Math.max(1000, (s.soakDurationS * 1000) / 600),
+    windowMs: (durationS) => Math.max(1000, Math.round((durationS * 1000) / 300)),
+    gates: (s) => [
+      SUCCESS,
+      NO_5XX,
       { metric: "p99_ms", op: "<=", threshold: 500, unit: "ms" },
       // A slope fitted over a few minutes extrapolates start-up noise to an hour, so short (CI) soaks
       // get a loose slope gate plus an absolute growth gate; soaks of 30 min or more get the real one.
@@ -128,8 +196,12 @@ export function profileGates(name: ProfileName, s: RunSettings): Gate[] {
       },
       { metric: "p99_drift_ratio", op: "<=", threshold: 3, why: "last-window p99 vs first-window p99" },
     ],
-  };
-  return gates[name].map((g) => {
+  },
+};
+
+/** The declared gates of a profile with this run's --gate overrides applied. */
+export function profileGates(name: ProfileName, s: RunSettings): Gate[] {
+  return PROFILES[name].gates(s).map((g) => {
     const o = s.gateOverrides?.[`${name}.${g.metric}`];
     return o === undefined ? g : { ...g, threshold: o };
   });
@@ -158,7 +230,7 @@ export interface ProfileResult {
   notes: string[];
 }
 
-const DECIDE = "/api/v1/routes/decide";
+const DECIDE = GATEWAY_ROUTES.decide;
 
 function headersFor(t: LoadTarget, tenant: string | undefined): Record<string, string> {
   const h: Record<string, string> = { "content-type": "application/json" };
@@ -171,13 +243,7 @@ function headersFor(t: LoadTarget, tenant: string | undefined): Record<string, s
 }
 
 /** The i-th request of a profile: rotating tenant, unique request id, seeded body. */
-function buildRequest(
-  t: LoadTarget,
-  s: RunSettings,
-  runId: string,
-  i: number,
-  opts: { minSize?: number; maxSize?: number; invalidShare?: number },
-) {
+function buildRequest(t: LoadTarget, s: RunSettings, runId: string, i: number, opts: BodyOptions) {
   const tenant = t.tenants[i % t.tenants.length];
   const p = plannedBody(s.seed, i, tenant, `${runId}-${i}`, opts);
   return {
@@ -224,142 +290,222 @@ export async function warmUp(t: LoadTarget, s: RunSettings, seconds = 3): Promis
   });
 }
 
+/** What one run of a tool gives the profile result: its windows and values (and the open-model summary). */
+interface ToolRun {
+  windows: WindowStat[];
+  values: Record<string, number | null>;
+  openModel?: ProfileResult["openModel"];
+}
+
+async function closedLoopRun(t: LoadTarget, s: RunSettings, runId: string, p: LoadProfile): Promise<ToolRun> {
+  const r = await runClosedLoop({
+    url: t.outputs.gatewayUrl,
+    connections: s.connections,
+    durationS: p.durationS(s),
+    request: (i) => buildRequest(t, s, runId, i, p.body(s)),
+  });
+  const total = r.requests + r.errors;
+  return {
+    windows: r.windows,
+    values: {
+      requests: r.requests,
+      throughput_rps: r.throughput,
+      p50_ms: r.latencyMs.p50,
+      p90_ms: r.latencyMs.p90,
+      p99_ms: r.latencyMs.p99,
+      p999_ms: r.latencyMs.p999,
+      max_ms: r.latencyMs.max,
+      http_2xx: r.s2xx,
+      http_4xx: r.s4xx,
+      http_5xx: r.s5xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      success_rate: total ? r.s2xx / total : 0,
+    },
+  };
+}
+
+async function openModelRun(
+  t: LoadTarget,
+  s: RunSettings,
+  runId: string,
+  p: LoadProfile,
+  progress: OpenModelOptions["onProgress"],
+): Promise<ToolRun> {
+  const schedule = p.schedule!(s);
+  const durationS = p.durationS(s);
+  const bodyOpts = p.body(s);
+  let expectedInvalid = 0;
+  let invalid4xx = 0;
+  let validOk = 0;
+  let valid = 0;
+  let unexpected4xx = 0;
+  const r = await runOpenModel({
+    url: t.outputs.gatewayUrl,
+    schedule,
+    durationMs: durationS * 1000,
+    request: (i) => buildRequest(t, s, runId, i, bodyOpts),
+    // Invalid requests answered 4xx are the expected outcome, so they count as ok attempts.
+    classify: (status, rec) => {
+      const tag = rec.tag as { valid: boolean };
+      if (!tag.valid) return status >= 400 && status < 500 ? "ok" : "fail";
+      return status >= 200 && status < 300 ? "ok" : "fail";
+    },
+    onRecord: (rec) => {
+      const tag = rec.tag as { valid: boolean };
+      if (!tag.valid) {
+        expectedInvalid++;
+        if (rec.status >= 400 && rec.status < 500) invalid4xx++;
+      } else {
+        valid++;
+        if (rec.outcome === "ok") validOk++;
+        if (rec.status >= 400 && rec.status < 500) unexpected4xx++;
+      }
+    },
+    timeoutMs: 10000,
+    windowMs: p.windowMs?.(durationS) ?? 1000,
+    onProgress: progress,
+  });
+  const { windows, ...openModel } = r;
+  const c = r.latencyUs.corrected;
+  const u = r.latencyUs.uncorrected;
+  const count = (lo: number) =>
+    Object.entries(r.statusCounts).reduce(
+      (a, [k, v]) => (Number(k) >= lo && Number(k) < lo + 100 ? a + v : a),
+      0,
+    );
+  const values: Record<string, number | null> = {
+    requests: r.planned,
+    throughput_rps: r.throughput,
+    target_rps: schedule.kind === "rate" ? schedule.rate : (schedule.size * 1000) / schedule.intervalMs,
+    p50_ms: ms(c.p50),
+    p90_ms: ms(c.p90),
+    p95_ms: ms(c.p95),
+    p99_ms: ms(c.p99),
+    p999_ms: ms(c.p999),
+    max_ms: ms(c.max),
+    p50_uncorrected_ms: ms(u.p50),
+    p99_uncorrected_ms: ms(u.p99),
+    http_2xx: count(200),
+    http_4xx: count(400),
+    http_5xx: count(500),
+    ok: r.ok,
+    fail: r.fail,
+    unknown: r.unknown,
+    late: r.late,
+    dropped: r.dropped,
+    max_late_ms: r.maxLateUs / 1000,
+    success_rate: r.successRate,
+  };
+  if (bodyOpts.invalidShare !== undefined) {
+    Object.assign(values, {
+      expected_4xx: expectedInvalid,
+      invalid_answered_4xx: invalid4xx,
+      // Wrong 4xx count in either direction: invalid ones not rejected, or valid ones rejected.
+      unexpected_4xx: Math.abs(expectedInvalid - invalid4xx) + unexpected4xx,
+      valid_success_rate: valid ? validOk / valid : 0,
+    });
+  }
+  return { windows, values, openModel };
+}
+
+/** The same-run baseline: a bare echo server driven by the profile's tool and schedule. */
+async function measureBaseline(
+  t: LoadTarget,
+  s: RunSettings,
+  runId: string,
+  p: LoadProfile,
+): Promise<NonNullable<ProfileResult["baseline"]>> {
+  const echo = await startEchoServer();
+  try {
+    const bDur = Math.max(3, Math.min(10, Math.round(s.durationS / 2)));
+    // Same treatment as the target, which was warmed up before the first profile: a cold echo
+    // server measures JIT and connection set-up, not the machine.
+    await runClosedLoop({
+      url: echo.url,
+      connections: s.connections,
+      durationS: 1,
+      request: (i) => buildRequest(t, s, runId, i, {}),
+    });
+    if (p.tool === "autocannon") {
+      const b = await runClosedLoop({
+        url: echo.url,
+        connections: s.connections,
+        durationS: bDur,
+        request: (i) => buildRequest(t, s, runId, i, {}),
+      });
+      return {
+        tool: "autocannon",
+        throughput: b.throughput,
+        p99_ms: b.latencyMs.p99,
+        p50_ms: b.latencyMs.p50,
+      };
+    }
+    const b = await runOpenModel({
+      url: echo.url,
+      schedule: p.schedule!(s),
+      durationMs: bDur * 1000,
+      request: (i) => buildRequest(t, s, runId, i, MIXED_SIZES),
+    });
+    return {
+      tool: "open-model",
+      throughput: b.throughput,
+      p99_ms: ms(b.latencyUs.corrected.p99),
+      p50_ms: ms(b.latencyUs.corrected.p50),
+    };
+  } finally {
+    await echo.stop();
+  }
+}
+
+/** wrk with the same connections against the same endpoint, and our numbers' difference from it. */
+async function wrkCrossCheck(
+  t: LoadTarget,
+  s: RunSettings,
+  values: Record<string, number | null>,
+): Promise<NonNullable<ProfileResult["wrk"]>> {
+  const w = await runWrk({
+    url: t.outputs.gatewayUrl,
+    connections: s.connections,
+    durationS: Math.max(3, Math.min(10, s.durationS)),
+    tenants: t.tenants,
+    tokens: t.tenantTokens ?? {},
+  });
+  const pct = (ours: number | null, theirs: number) =>
+    ours === null || !Number.isFinite(theirs) || theirs === 0 ? null : ((ours - theirs) / theirs) * 100;
+  return {
+    ...w,
+    diff: {
+      throughput_pct: pct(values.throughput_rps, w.requestsPerSec),
+      p99_pct: pct(values.p99_ms, w.latencyMs.p99),
+      p50_pct: pct(values.p50_ms, w.latencyMs.p50),
+    },
+  };
+}
+
 export async function runProfile(name: ProfileName, t: LoadTarget, s: RunSettings): Promise<ProfileResult> {
+  const p = PROFILES[name];
   const runId = `load-${name}-${crypto.randomBytes(4).toString("hex")}`;
-  const sampler = new ResourceSampler(
-    t.outputs,
-    name === "soak" ? Math.max(1000, (s.soakDurationS * 1000) / 600) : 1000,
-  );
+  const sampler = new ResourceSampler(t.outputs, p.sampleMs?.(s) ?? 1000);
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const notes: string[] = [];
-  const values: Record<string, number | null> = {};
-  let windows: WindowStat[] = [];
-  let tool: ProfileResult["tool"] = "open-model";
-  let openModel: ProfileResult["openModel"];
-  let baseline: ProfileResult["baseline"];
-  let wrk: ProfileResult["wrk"];
-  const progress = (p: { elapsedMs: number; planned: number; done: number; inFlight: number }) =>
+  const progress = (x: { elapsedMs: number; planned: number; done: number; inFlight: number }) =>
     s.onProgress?.(
-      `${name}: ${(p.elapsedMs / 1000).toFixed(0)} s, ${p.done}/${p.planned} done, ${p.inFlight} in flight`,
+      `${name}: ${(x.elapsedMs / 1000).toFixed(0)} s, ${x.done}/${x.planned} done, ${x.inFlight} in flight`,
     );
 
   sampler.start();
+  let run: ToolRun;
   try {
-    if (name === "sustained") {
-      tool = "autocannon";
-      const r = await runClosedLoop({
-        url: t.outputs.gatewayUrl,
-        connections: s.connections,
-        durationS: s.durationS,
-        request: (i) => buildRequest(t, s, runId, i, {}),
-      });
-      windows = r.windows;
-      const total = r.requests + r.errors;
-      Object.assign(values, {
-        requests: r.requests,
-        throughput_rps: r.throughput,
-        p50_ms: r.latencyMs.p50,
-        p90_ms: r.latencyMs.p90,
-        p99_ms: r.latencyMs.p99,
-        p999_ms: r.latencyMs.p999,
-        max_ms: r.latencyMs.max,
-        http_2xx: r.s2xx,
-        http_4xx: r.s4xx,
-        http_5xx: r.s5xx,
-        errors: r.errors,
-        timeouts: r.timeouts,
-        success_rate: total ? r.s2xx / total : 0,
-      });
-    } else {
-      const schedule: Schedule =
-        name === "burst"
-          ? { kind: "burst", size: s.burstSize, intervalMs: s.burstIntervalMs }
-          : { kind: "rate", rate: s.rate };
-      const durationS = name === "soak" ? s.soakDurationS : s.durationS;
-      const bodyOpts =
-        name === "mixed" || name === "soak"
-          ? { minSize: 64, maxSize: 1024 }
-          : name === "errors"
-            ? { minSize: 64, maxSize: 1024, invalidShare: s.invalidShare }
-            : { minSize: 160, maxSize: 160 };
-      let expectedInvalid = 0;
-      let invalid4xx = 0;
-      let validOk = 0;
-      let valid = 0;
-      let unexpected4xx = 0;
-      const r = await runOpenModel({
-        url: t.outputs.gatewayUrl,
-        schedule,
-        durationMs: durationS * 1000,
-        request: (i) => buildRequest(t, s, runId, i, bodyOpts),
-        // Invalid requests answered 4xx are the expected outcome, so they count as ok attempts.
-        classify: (status, rec) => {
-          const p = rec.tag as { valid: boolean };
-          if (!p.valid) return status >= 400 && status < 500 ? "ok" : "fail";
-          return status >= 200 && status < 300 ? "ok" : "fail";
-        },
-        onRecord: (rec) => {
-          const p = rec.tag as { valid: boolean };
-          if (!p.valid) {
-            expectedInvalid++;
-            if (rec.status >= 400 && rec.status < 500) invalid4xx++;
-          } else {
-            valid++;
-            if (rec.outcome === "ok") validOk++;
-            if (rec.status >= 400 && rec.status < 500) unexpected4xx++;
-          }
-        },
-        timeoutMs: 10000,
-        windowMs: name === "soak" ? Math.max(1000, Math.round((durationS * 1000) / 300)) : 1000,
-        onProgress: progress,
-      });
-      windows = r.windows;
-      const { windows: _w, ...rest } = r;
-      openModel = rest;
-      const c = r.latencyUs.corrected;
-      const u = r.latencyUs.uncorrected;
-      const count = (lo: number) =>
-        Object.entries(r.statusCounts).reduce(
-          (a, [k, v]) => (Number(k) >= lo && Number(k) < lo + 100 ? a + v : a),
-          0,
-        );
-      Object.assign(values, {
-        requests: r.planned,
-        throughput_rps: r.throughput,
-        target_rps: schedule.kind === "rate" ? schedule.rate : (schedule.size * 1000) / schedule.intervalMs,
-        p50_ms: ms(c.p50),
-        p90_ms: ms(c.p90),
-        p95_ms: ms(c.p95),
-        p99_ms: ms(c.p99),
-        p999_ms: ms(c.p999),
-        max_ms: ms(c.max),
-        p50_uncorrected_ms: ms(u.p50),
-        p99_uncorrected_ms: ms(u.p99),
-        http_2xx: count(200),
-        http_4xx: count(400),
-        http_5xx: count(500),
-        ok: r.ok,
-        fail: r.fail,
-        unknown: r.unknown,
-        late: r.late,
-        dropped: r.dropped,
-        max_late_ms: r.maxLateUs / 1000,
-        success_rate: r.successRate,
-      });
-      if (name === "errors") {
-        Object.assign(values, {
-          expected_4xx: expectedInvalid,
-          invalid_answered_4xx: invalid4xx,
-          // Wrong 4xx count in either direction: invalid ones not rejected, or valid ones rejected.
-          unexpected_4xx: Math.abs(expectedInvalid - invalid4xx) + unexpected4xx,
-          valid_success_rate: valid ? validOk / valid : 0,
-        });
-      }
-    }
+    run =
+      p.tool === "autocannon"
+        ? await closedLoopRun(t, s, runId, p)
+        : await openModelRun(t, s, runId, p, progress);
   } finally {
     await sampler.stop();
   }
+  const { windows, values, openModel } = run;
   const durationS = (Date.now() - t0) / 1000;
   const resources = analyzeResources(sampler.samples, t0);
   const svc = resources.filter((r) => r.role === "gateway" || r.role === "router");
@@ -388,53 +534,7 @@ export async function runProfile(name: ProfileName, t: LoadTarget, s: RunSetting
   if (sampler.source === "none")
     notes.push("no resource source for this stack (neither process nor docker chaos targets)");
 
-  if (s.baseline) {
-    const echo = await startEchoServer();
-    try {
-      const bDur = Math.max(3, Math.min(10, Math.round(s.durationS / 2)));
-      // Same treatment as the target, which was warmed up before the first profile: a cold echo
-      // server measures JIT and connection set-up, not the machine.
-      await runClosedLoop({
-        url: echo.url,
-        connections: s.connections,
-        durationS: 1,
-        request: (i) => buildRequest(t, s, runId, i, {}),
-      });
-      if (tool === "autocannon") {
-        const b = await runClosedLoop({
-          url: echo.url,
-          connections: s.connections,
-          durationS: bDur,
-          request: (i) => buildRequest(t, s, runId, i, {}),
-        });
-        baseline = {
-          tool: "autocannon",
-          throughput: b.throughput,
-          p99_ms: b.latencyMs.p99,
-          p50_ms: b.latencyMs.p50,
-        };
-      } else {
-        const schedule: Schedule =
-          name === "burst"
-            ? { kind: "burst", size: s.burstSize, intervalMs: s.burstIntervalMs }
-            : { kind: "rate", rate: s.rate };
-        const b = await runOpenModel({
-          url: echo.url,
-          schedule,
-          durationMs: bDur * 1000,
-          request: (i) => buildRequest(t, s, runId, i, { minSize: 64, maxSize: 1024 }),
-        });
-        baseline = {
-          tool: "open-model",
-          throughput: b.throughput,
-          p99_ms: ms(b.latencyUs.corrected.p99),
-          p50_ms: ms(b.latencyUs.corrected.p50),
-        };
-      }
-    } finally {
-      await echo.stop();
-    }
-  }
+  const baseline = s.baseline ? await measureBaseline(t, s, runId, p) : undefined;
   const ratios = baseline
     ? {
         throughput: ratio(values.throughput_rps, baseline.throughput),
@@ -447,42 +547,28 @@ export async function runProfile(name: ProfileName, t: LoadTarget, s: RunSetting
     values.p99_vs_baseline = ratios.p99;
   }
 
-  if (s.wrk && name === "sustained") {
-    const w = await runWrk({
-      url: t.outputs.gatewayUrl,
-      connections: s.connections,
-      durationS: Math.max(3, Math.min(10, s.durationS)),
-      tenants: t.tenants,
-      tokens: t.tenantTokens ?? {},
-    });
-    const pct = (ours: number | null, theirs: number) =>
-      ours === null || !Number.isFinite(theirs) || theirs === 0 ? null : ((ours - theirs) / theirs) * 100;
-    wrk = {
-      ...w,
-      diff: {
-        throughput_pct: pct(values.throughput_rps, w.requestsPerSec),
-        p99_pct: pct(values.p99_ms, w.latencyMs.p99),
-        p50_pct: pct(values.p50_ms, w.latencyMs.p50),
-      },
-    };
-    values.wrk_rps = w.requestsPerSec;
-    values.wrk_p99_ms = w.latencyMs.p99;
-    values.wrk_non2xx = w.non2xx;
+  const wrk = s.wrk && p.wrkCrossCheck ? await wrkCrossCheck(t, s, values) : undefined;
+  if (wrk) {
+    values.wrk_rps = wrk.requestsPerSec;
+    values.wrk_p99_ms = wrk.latencyMs.p99;
+    values.wrk_non2xx = wrk.non2xx;
   }
 
   const gates = evaluateGates(profileGates(name, s), values);
+  const schedule = p.schedule?.(s);
   return {
     name,
-    tool,
+    tool: p.tool,
     startedAt,
     durationS,
     settings: {
-      connections: tool === "autocannon" ? s.connections : undefined,
-      rate: tool === "open-model" && name !== "burst" ? s.rate : undefined,
-      burst: name === "burst" ? { size: s.burstSize, intervalMs: s.burstIntervalMs } : undefined,
-      durationS: name === "soak" ? s.soakDurationS : s.durationS,
+      connections: p.tool === "autocannon" ? s.connections : undefined,
+      rate: schedule?.kind === "rate" ? schedule.rate : undefined,
+      burst:
+        schedule?.kind === "burst" ? { size: schedule.size, intervalMs: schedule.intervalMs } : undefined,
+      durationS: p.durationS(s),
       seed: s.seed,
-      invalidShare: name === "errors" ? s.invalidShare : undefined,
+      invalidShare: p.body(s).invalidShare,
       tenants: t.tenants.length,
     },
     values,

@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { GATEWAY_ROUTES } from "../services/common/service-contract";
 
 export interface WrkResult {
   requestsPerSec: number;
@@ -65,7 +66,7 @@ request = function()
   if t[2] ~= "" then headers["Authorization"] = "Bearer " .. t[2] end
   local rid = "wrk-" .. tostring(tid) .. "-" .. tostring(counter) .. "-" .. tostring(math.random(1, 1000000000))
   local body = '{"version":"1","tenant_id":"' .. t[1] .. '","request_id":"' .. rid .. '","task":{"type":"text.generate","payload":{"prompt":"hello"}}}'
-  return wrk.format("POST", "/api/v1/routes/decide", headers, body)
+  return wrk.format("POST", "${GATEWAY_ROUTES.decide}", headers, body)
 end
 `;
 }

@@ -7,10 +7,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { select, SUITES } from "../chaos/experiments";
-import { parseDuration, UsageError } from "../loadtests/cli";
+import { parseDuration } from "../loadtests/cli";
 import { DEFAULT_SETTINGS, LOAD_PROFILES, ProfileName } from "../loadtests/profiles";
 import { LOCAL_PASSPHRASE, REPO_ROOT } from "../scripts/engine";
 import { parseTtl } from "../scripts/stack-expiry";
+import { FlagSpec, readFlags, UsageError } from "../tooling/args";
 import { BackendSettings, EngineUnreachable, ProveOptions, runDir, runProve } from "./run";
 
 export const USAGE = `usage: npm run prove -- --stack <name> [flags]
@@ -48,6 +49,19 @@ function list(flag: string, v: string): string[] {
   return items;
 }
 
+const FLAGS: Record<string, FlagSpec> = {
+  stack: { type: "string", expected: "name" },
+  profiles: { type: "string", expected: "a,b|none" },
+  profile: { type: "string", expected: "a,b|none" },
+  duration: { type: "string", expected: "duration" },
+  chaos: { type: "string", expected: "suite|none" },
+  soak: { type: "string", expected: "duration" },
+  keep: { type: "boolean" },
+  ttl: { type: "string", expected: "duration" },
+  "report-dir": { type: "string", expected: "dir" },
+  help: { type: "boolean", short: "h" },
+};
+
 /** The flags of `npm run prove`; every error names the flag and what was expected. */
 export function parseArgs(argv: string[]): ProveArgs {
   let stack: string | undefined;
@@ -59,33 +73,18 @@ export function parseArgs(argv: string[]): ProveArgs {
     keep: false,
     reportDir: "reports",
   };
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i];
-    let inline: string | undefined;
-    const eq = flag.indexOf("=");
-    if (flag.startsWith("--") && eq > 0) {
-      inline = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    }
-    const val = (expected: string): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "" || (inline === undefined && v.startsWith("--")))
-        throw new UsageError(`${flag} needs a value: ${flag} <${expected}>`);
-      return v;
-    };
-    switch (flag) {
-      case "--stack": {
-        const v = val("name");
+  for (const { name, flag, value: v } of readFlags(argv, FLAGS)) {
+    switch (name) {
+      case "stack":
         if (!/^[A-Za-z0-9][\w.-]*$/.test(v))
           throw new UsageError(
             `--stack must be a stack name (letters, digits, _ . -), got ${JSON.stringify(v)}`,
           );
         stack = v;
         break;
-      }
-      case "--profiles":
-      case "--profile": {
-        const ps = list(flag, val("a,b|none"));
+      case "profiles":
+      case "profile": {
+        const ps = list(flag, v);
         for (const p of ps)
           if (!LOAD_PROFILES.includes(p as ProfileName))
             throw new UsageError(
@@ -94,11 +93,11 @@ export function parseArgs(argv: string[]): ProveArgs {
         a.profiles = [...new Set(ps)] as ProfileName[];
         break;
       }
-      case "--duration":
-        a.loadDurationS = parseDuration(val("duration"), "--duration");
+      case "duration":
+        a.loadDurationS = parseDuration(v, "--duration");
         break;
-      case "--chaos": {
-        const words = list(flag, val("suite|none"));
+      case "chaos": {
+        const words = list(flag, v);
         try {
           if (words.length) select(words);
         } catch (e) {
@@ -107,24 +106,20 @@ export function parseArgs(argv: string[]): ProveArgs {
         a.chaos = words;
         break;
       }
-      case "--soak":
-        a.soakS = parseDuration(val("duration"), "--soak");
+      case "soak":
+        a.soakS = parseDuration(v, "--soak");
         break;
-      case "--keep":
-        if (inline !== undefined) throw new UsageError("--keep takes no value");
+      case "keep":
         a.keep = true;
         break;
-      case "--ttl":
-        ttl = val("duration");
+      case "ttl":
+        ttl = v;
         break;
-      case "--report-dir":
-        a.reportDir = val("dir");
+      case "report-dir":
+        a.reportDir = v;
         break;
-      case "-h":
-      case "--help":
+      case "help":
         throw new UsageError("help");
-      default:
-        throw new UsageError(`unknown flag ${JSON.stringify(argv[i])}`);
     }
   }
   if (!stack)

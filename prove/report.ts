@@ -8,8 +8,9 @@ import path from "node:path";
 import type { ResourceTiming } from "../scripts/engine";
 import { signalExitCode } from "../scripts/interrupt";
 import type { StackObjects } from "../scripts/stack-objects";
-import { escapeXml } from "../loadtests/report/charts";
-import { LogFile, mdTableToHtml, refreshIndex } from "../loadtests/report/write";
+import { escapeXml } from "../tooling/report/charts";
+import { LogFile, refreshIndex } from "../loadtests/report/write";
+import { mdTableToHtml } from "../tooling/report/sections";
 
 export type PhaseKind = "up" | "e2e" | "load" | "chaos" | "soak" | "destroy";
 export type PhaseStatus = "passed" | "failed" | "interrupted" | "skipped";

@@ -11,14 +11,14 @@ import path from "node:path";
 import Docker from "dockerode";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { DEFAULT_E2E_TENANTS } from "../loadtests/e2e/context";
-import { assertGatewayHealthy, validateOutputs } from "../loadtests/outputs";
+import { assertGatewayHealthy, validateOutputs } from "../tooling/outputs";
 import { DEFAULT_SETTINGS, ProfileName, ProfileResult } from "../loadtests/profiles";
 import { collectLogs } from "../loadtests/report/logs";
 import { runId, type LogFile } from "../loadtests/report/write";
 import { runValidation, ValidationRequest } from "../loadtests/run";
 import { LOAD_TENANTS } from "../loadtests/validation-stack";
-import { openDriver } from "../chaos/drivers";
-import type { ChaosDriver } from "../chaos/drivers/types";
+import { openDriver } from "../tooling/drivers";
+import type { ChaosDriver } from "../tooling/drivers/types";
 import { runSuite } from "../chaos/suite";
 import {
   openStack,
@@ -464,7 +464,7 @@ export async function runProve(o: ProveOptions, con: ProveConsole = terminalCons
         const raw = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
         outputs = validateOutputs(raw, `outputs of stack ${o.stack}`);
         p.gates.push({
-          name: "outputs have the StackOutputs shape (loadtests/outputs.ts)",
+          name: "outputs have the StackOutputs shape (tooling/outputs.ts)",
           passed: true,
           detail: `gateway ${outputs.gatewayUrl}, ${outputs.routerMetricsUrls.length} router(s)`,
         });

@@ -15,7 +15,7 @@
 //      entry), which samples CPU of every container (ResourceSampler, docker source) meanwhile; latency is
 //      measured from the intended send time (no coordinated omission);
 //   4. CFS throttling of the gateway and router containers from the Docker stats API, sampled each second
-//      by the profile (loadtests/resources.ts): share of throttled periods, throttled ms per second.
+//      by the profile (tooling/resources.ts): share of throttled periods, throttled ms per second.
 // "Unlimited" is a limit of all host cores (os.cpus().length): stacks/config.ts needs a number and the
 // policy pack a limit on every container, and a CFS quota equal to all cores never binds (the container
 // cannot use more CPU than the host has; its throttled share shows it).
@@ -34,7 +34,7 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { assertGatewayHealthy, validateOutputs } from "../loadtests/outputs";
+import { assertGatewayHealthy, validateOutputs } from "../tooling/outputs";
 import {
   DEFAULT_SETTINGS,
   LoadTarget,
@@ -44,7 +44,7 @@ import {
   warmUp,
 } from "../loadtests/profiles";
 import { LOAD_TENANTS } from "../loadtests/validation-stack";
-import type { InstanceTrend } from "../loadtests/resources";
+import type { InstanceTrend } from "../tooling/resources";
 import type { StackOutputs } from "../stacks/outputs";
 import { formatTable, HostPorts, progressLogger, withBenchStack, writeJsonReport } from "./bench-stack";
 import { plannedOperations, urnTypeName } from "./engine";

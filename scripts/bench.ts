@@ -12,10 +12,10 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType } from "nats";
 import { INTAKE_DUPLICATE_WINDOW_MS } from "../services/common/contract";
-import { freePort } from "../test/support/ports";
-import { ManagedProcess } from "../test/support/proc";
-import { NatsServer } from "../test/support/nats-server";
-import { httpOk, waitFor } from "../test/support/wait";
+import { freePort } from "../tooling/local/ports";
+import { ManagedProcess } from "../tooling/local/proc";
+import { NatsServer } from "../tooling/local/nats-server";
+import { httpOk, waitFor } from "../tooling/local/wait";
 import { perRequestCpu } from "./bench/cpu";
 import { closedLoops, LoadResult } from "./bench/loops";
 

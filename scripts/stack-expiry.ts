@@ -10,7 +10,7 @@
 // A file of our own beside the state, or the stack's config file (which would rewrite a user's
 // Pulumi.<stack>.yaml), is not needed.
 import type { Stack } from "@pulumi/pulumi/automation";
-import { parseDurationMs } from "./duration";
+import { parseDurationMs } from "../tooling/duration";
 
 /** The stack tag holding the expiry, an ISO 8601 time (`new Date().toISOString()`). */
 export const EXPIRY_TAG = "proving-ground:expires-at";

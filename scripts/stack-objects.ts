@@ -2,7 +2,7 @@
 // components create carries the label proving-ground.stack=<stack> (components/common.ts).
 import Docker from "dockerode";
 import { STACK_LABEL } from "../components/common";
-import { demuxDockerLogs } from "../loadtests/report/logs";
+import { demuxDockerLogs } from "../tooling/drivers/docker";
 
 export interface StackObjects {
   containers: string[];

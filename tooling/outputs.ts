@@ -1,9 +1,11 @@
-// Reads a stack's outputs (the StackOutputs shape from stacks/outputs.ts) for validation runs: from
+// Reads a stack's outputs (the StackOutputs shape from stacks/outputs.ts) for every command line
+// (`npm run validate`, `npm run chaos`, `npm run prove`), with one set of rules: from
 // `pulumi stack output --json --show-secrets --stack X` or from a JSON file, so nobody copies URLs by
 // hand. Every problem is reported with the key or the command that failed and what was expected.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import type { StackOutputs } from "../stacks/outputs";
+import { HTTP_ROUTES } from "../services/common/service-contract";
 
 export class OutputsError extends Error {
   name = "OutputsError";
@@ -108,7 +110,7 @@ export function readPulumiOutputs(stack: string, cwd = process.cwd()): StackOutp
 
 /** Fails with a clear message unless the gateway answers /health 200 and /ready 200. */
 export async function assertGatewayHealthy(o: StackOutputs, timeoutMs = 5000): Promise<void> {
-  for (const p of ["/health", "/ready"]) {
+  for (const p of [HTTP_ROUTES.health, HTTP_ROUTES.ready]) {
     let status: number;
     let body = "";
     try {

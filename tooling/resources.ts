@@ -1,13 +1,12 @@
 // Resource sampling during load, soak and chaos: memory and CPU of every gateway, router and NATS instance,
 // with the causes of a long tail beside them: CFS throttling (the engine's view: the Docker stats API, or
 // the cgroup files of a host process) and, for the Node services, event-loop delay and GC time from their
-// own /metrics. The source follows the stack's chaos driver: /proc/<pid> for the process driver (loopback
-// stack), the Docker API (dockerode, one-shot stats) for docker. The analysis is pure: memory slope per
-// hour (after a warm-up share), the CPU trend and per-interval series of every cause, per instance.
-import fs from "node:fs";
-import Docker from "dockerode";
-import { readCgroupCpu } from "../services/common/cgroup-cpu";
+// own /metrics. The readings come from the stack's driver (`stats()`: /proc/<pid> for the process driver,
+// one-shot Docker stats for docker; other drivers answer "unavailable"). The analysis is pure: memory slope
+// per hour (after a warm-up share), the CPU trend and per-interval series of every cause, per instance.
 import type { Role, StackOutputs } from "../stacks/outputs";
+import { localDriver } from "./drivers";
+import { CfsCounters, ChaosDriver, isUnavailable, StatsSource } from "./drivers/types";
 import { metricSum, metricsUrl, Sample, scrape } from "./prom-text";
 import { linearFit, mean, percentiles, slopePerHour } from "./stats";
 
@@ -26,24 +25,6 @@ export interface ResourceSample {
   eventLoopP99s?: number;
   /** Cumulative GC pause time of the service (sum of nodejs_gc_duration_seconds), seconds. */
   gcSeconds?: number;
-}
-
-/** CFS bandwidth counters: scheduler periods with a quota, how many of them throttled, throttled time. */
-export interface CfsCounters {
-  periods: number;
-  throttledPeriods: number;
-  throttledSeconds: number;
-}
-
-/** CFS counters from the Docker stats API's `cpu_stats.throttling_data` (throttled_time in ns). */
-export function dockerThrottling(stats: any): CfsCounters | undefined {
-  const d = stats?.cpu_stats?.throttling_data;
-  if (!d || typeof d.periods !== "number") return undefined;
-  return {
-    periods: d.periods,
-    throttledPeriods: d.throttled_periods ?? 0,
-    throttledSeconds: (d.throttled_time ?? 0) / 1e9,
-  };
 }
 
 /**
@@ -76,43 +57,25 @@ export function nodeRuntime(samples: Sample[]): {
 
 export const SAMPLED_ROLES: Role[] = ["gateway", "router", "nats"];
 
-const CLK_TCK = 100; // Linux USER_HZ; /proc stat times are in these ticks
-
-/** RSS and CPU seconds of a PID from /proc; undefined when it is gone. */
-export function procUsage(pid: number): { rssBytes: number; cpuSeconds: number } | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields after the name: state(3) … utime(14) stime(15) … rss(24) → indexes 11, 12, 21 here.
-    const utime = Number(rest[11]);
-    const stime = Number(rest[12]);
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return { rssBytes: m ? Number(m[1]) * 1024 : 0, cpuSeconds: (utime + stime) / CLK_TCK };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CFS counters of a host process's cgroup (cpu.stat, the same reader the services export with). */
-export function procThrottling(pid: number): CfsCounters | undefined {
-  return readCgroupCpu("/", undefined, pid)?.stat;
-}
-
 export class ResourceSampler {
   readonly samples: ResourceSample[] = [];
   private timer?: NodeJS.Timeout;
-  private docker?: Docker;
+  private readonly driver?: ChaosDriver;
+  /** A driver this sampler opened itself (closed by stop()). */
+  private readonly own?: ChaosDriver;
   private busy = false;
-  readonly source: "proc" | "docker" | "none";
+  readonly source: StatsSource | "none";
 
+  /** Reads through `driver` (the one a chaos run already holds), else through the stack's local driver. */
   constructor(
     private readonly outputs: StackOutputs,
     private readonly intervalMs = 1000,
+    driver?: ChaosDriver,
   ) {
-    const drivers = new Set(SAMPLED_ROLES.map((r) => outputs.chaosTargets[r]?.driver).filter(Boolean));
-    this.source = drivers.has("process") ? "proc" : drivers.has("docker") ? "docker" : "none";
-    if (this.source === "docker") this.docker = new Docker();
+    if (!driver) this.own = driver = localDriver(outputs);
+    const source = driver?.statsSource?.();
+    this.source = source === undefined || isUnavailable(source) ? "none" : source;
+    if (this.source !== "none") this.driver = driver;
   }
 
   /**
@@ -141,58 +104,19 @@ export class ResourceSampler {
   }
 
   async sampleOnce(): Promise<void> {
+    const driver = this.driver;
+    if (!driver) return;
     const t = Date.now();
     const jobs: Promise<void>[] = [];
     for (const role of SAMPLED_ROLES) {
-      const target = this.outputs.chaosTargets[role];
-      if (!target) continue;
-      if (this.source === "proc") {
-        (target.pids ?? []).forEach((pid, i) => {
-          jobs.push(
-            (async () => {
-              const u = procUsage(pid);
-              if (!u) return;
-              const rt = await this.runtime(role, i);
-              this.samples.push({
-                t,
-                role,
-                instance: `${role}-${i}`,
-                ...u,
-                throttle: procThrottling(pid),
-                ...rt,
-              });
-            })(),
-          );
-        });
-      } else if (this.source === "docker") {
-        (target.containers ?? []).forEach((name, i) => {
-          jobs.push(
-            (async () => {
-              try {
-                const [s, rt] = await Promise.all([
-                  this.docker!.getContainer(name).stats({
-                    stream: false,
-                    "one-shot": true,
-                  } as never) as unknown as Promise<any>,
-                  this.runtime(role, i),
-                ]);
-                const cache =
-                  s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
-                this.samples.push({
-                  t,
-                  role,
-                  instance: name,
-                  rssBytes: Math.max(0, (s.memory_stats?.usage ?? 0) - cache),
-                  cpuSeconds: (s.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9,
-                  throttle: dockerThrottling(s),
-                  ...rt,
-                });
-              } catch {
-                // container stopped meanwhile (chaos); the gap shows in the chart
-              }
-            })(),
-          );
-        });
+      for (let index = 0; index < driver.count(role); index++) {
+        jobs.push(
+          (async () => {
+            const [u, rt] = await Promise.all([driver.stats?.({ role, index }), this.runtime(role, index)]);
+            if (!u || isUnavailable(u)) return; // stopped meanwhile (chaos): a gap in the chart
+            this.samples.push({ t, role, ...u, ...rt });
+          })(),
+        );
       }
     }
     await Promise.all(jobs);
@@ -209,7 +133,11 @@ export class ResourceSampler {
 
   async stop(): Promise<ResourceSample[]> {
     clearInterval(this.timer);
-    await this.sampleOnce();
+    try {
+      await this.sampleOnce();
+    } finally {
+      await this.own?.close?.();
+    }
     return this.samples;
   }
 }

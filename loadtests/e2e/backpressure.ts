@@ -4,6 +4,7 @@
 import { SUBJECTS } from "../../services/common/contract";
 import type { Check } from "./check";
 import { E2EContext, expect, HttpAnswer, waitFor } from "./context";
+import { GATEWAY_ROUTES, HTTP_ROUTES } from "../../services/common/service-contract";
 
 async function overloaded(ctx: E2EContext): Promise<HttpAnswer> {
   return waitFor(
@@ -118,7 +119,7 @@ export const backpressureChecks: Check[] = [
         await overloaded(ctx);
         return Promise.all(
           ids.map((id) =>
-            ctx.http({ path: "/api/v1/messages", tenant: t, json: ctx.body(t, { message_id: id }) }),
+            ctx.http({ path: GATEWAY_ROUTES.messages, tenant: t, json: ctx.body(t, { message_id: id }) }),
           ),
         );
       });
@@ -137,7 +138,8 @@ export const backpressureChecks: Check[] = [
       for (const id of accepted) {
         await waitFor(
           `decision for ${id}`,
-          async () => (await ctx.http({ path: `/api/v1/routes/decide/${id}`, tenant: t })).status === 200,
+          async () =>
+            (await ctx.http({ path: `${GATEWAY_ROUTES.decisionPrefix}${id}`, tenant: t })).status === 200,
           {
             timeoutMs: 30000,
             intervalMs: 200,
@@ -164,7 +166,7 @@ export const backpressureChecks: Check[] = [
       // reached it late timed out.) delay_ms only caps the hold if this check dies half-way.
       // Open the client connections first (cheap /health calls), so filling the bound is not slowed
       // down by connection set-up on a busy machine.
-      await Promise.all(Array.from({ length: n }, () => ctx.http({ path: "/health" })));
+      await Promise.all(Array.from({ length: n }, () => ctx.http({ path: HTTP_ROUTES.health })));
       await ctx.fault({ hold: true, delay_ms: Math.floor(ctx.gatewayTimeoutMs * 0.9) });
       let first: Promise<HttpAnswer>[] = [];
       let extra: HttpAnswer[] = [];

@@ -1,15 +1,17 @@
 // What every E2E check gets: the stack's outputs and the public ways into it: HTTP to the gateway, a
-// NATS client connection (user/password from the outputs) and the chaos driver for restarts. Nothing
-// here reaches into a service's internals, so the suite runs against any contract-compatible images.
+// NATS client connection (user/password from the outputs) and the stack's driver (tooling/drivers) for
+// restarts. Nothing here reaches into a service's internals, so the suite runs against any
+// contract-compatible images.
 import crypto from "node:crypto";
 import { connect, createInbox, headers as natsHeaders, JSONCodec, NatsConnection, Msg } from "nats";
 import { Agent, request } from "undici";
 import type { FaultSpec } from "../../services/common/contract";
 import { SUBJECTS } from "../../services/common/contract";
 import type { StackOutputs } from "../../stacks/outputs";
-import type { ChaosDriver } from "../../chaos/drivers/types";
-import { createDriver } from "../../chaos/drivers/index";
-import { metricSum, metricsUrl, scrape, Sample } from "../prom-text";
+import type { ChaosDriver } from "../../tooling/drivers/types";
+import { createDriver } from "../../tooling/drivers/index";
+import { metricSum, metricsUrl, scrape, Sample } from "../../tooling/prom-text";
+import { GATEWAY_ROUTES } from "../../services/common/service-contract";
 
 /** A check cannot run because the stack lacks something it needs; reported as a failure, never a skip. */
 export class MissingCapability extends Error {
@@ -138,7 +140,7 @@ export class E2EContext {
   }
 
   decide(tenant: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-    return this.http({ path: "/api/v1/routes/decide", tenant, json: this.body(tenant, extra), headers });
+    return this.http({ path: GATEWAY_ROUTES.decide, tenant, json: this.body(tenant, extra), headers });
   }
 
   /** The test's own NATS connection (reconnects forever, like the services). */
@@ -305,4 +307,4 @@ export function expect(cond: unknown, what: string, observed?: unknown): asserts
 }
 
 /** Polls until a condition holds (the shared helper; re-exported so checks import one module). */
-export { waitFor } from "../../test/support/wait";
+export { waitFor } from "../../tooling/local/wait";

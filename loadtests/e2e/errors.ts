@@ -3,8 +3,9 @@
 import { ROUTER_ERROR_STATUS, SUBJECTS } from "../../services/common/contract";
 import type { Check } from "./check";
 import { E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
+import { GATEWAY_ROUTES, HTTP_ROUTES } from "../../services/common/service-contract";
 
-const DECIDE = "/api/v1/routes/decide";
+const DECIDE = GATEWAY_ROUTES.decide;
 
 /** The contract's envelope: ok:false, error.{code,message,intake_error_code}, context. */
 function expectEnvelope(r: HttpAnswer, status: number, code: string): void {
@@ -344,7 +345,7 @@ export const errorChecks: Check[] = [
     group: "errors",
     title: "after every error above the gateway is healthy and still decides",
     async run(ctx) {
-      const h = await ctx.http({ path: "/health" });
+      const h = await ctx.http({ path: HTTP_ROUTES.health });
       expect(h.status === 200 && h.json?.status === "healthy", "/health 200 healthy", h.text);
       const r = await ctx.decide(ctx.tenant(0));
       expect(r.status === 200, "decide still works", r.text);

@@ -6,9 +6,10 @@
 // idempotency record is shared, not per process.
 import type { Check } from "./check";
 import { E2EContext, expect, HttpAnswer, MissingCapability } from "./context";
-import { metricSum, metricsUrl, scrape } from "../prom-text";
+import { metricSum, metricsUrl, scrape } from "../../tooling/prom-text";
+import { GATEWAY_ROUTES } from "../../services/common/service-contract";
 
-const DECIDE = "/api/v1/routes/decide";
+const DECIDE = GATEWAY_ROUTES.decide;
 const REPLAYS = "router_idempotency_replays_total";
 /** Pairs per run: half same content, half different. With two routers, P(no cross-router repeat) = 2^-40. */
 const PAIRS = 40;

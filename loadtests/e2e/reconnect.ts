@@ -3,7 +3,8 @@
 // no leaked connections, and the service resuming by itself.
 import type { Check } from "./check";
 import { E2EContext, expect, HttpAnswer, waitFor } from "./context";
-import { metricSum } from "../prom-text";
+import { metricSum } from "../../tooling/prom-text";
+import { GATEWAY_ROUTES, HTTP_ROUTES } from "../../services/common/service-contract";
 
 const EXPLICIT = new Set([200, 503, 504]);
 
@@ -17,7 +18,7 @@ async function ready(ctx: E2EContext, timeoutMs = 45000): Promise<void> {
   await waitFor(
     "gateway /ready 200 and a successful decide",
     async () => {
-      const r = await ctx.http({ path: "/ready", timeoutMs: 3000 });
+      const r = await ctx.http({ path: HTTP_ROUTES.ready, timeoutMs: 3000 });
       if (r.status !== 200) return false;
       const d = await ctx.decide(ctx.tenant(0));
       return d.status === 200;
@@ -62,7 +63,7 @@ export const reconnectChecks: Check[] = [
       try {
         await waitFor(
           "gateway /ready to report 503",
-          async () => (await ctx.http({ path: "/ready", timeoutMs: 3000 })).status === 503,
+          async () => (await ctx.http({ path: HTTP_ROUTES.ready, timeoutMs: 3000 })).status === 503,
           {
             timeoutMs: 20000,
           },
@@ -229,7 +230,7 @@ export const reconnectChecks: Check[] = [
       const ids = Array.from({ length: 30 }, () => ctx.uid("dur"));
       const posts = await Promise.all(
         ids.map((id) =>
-          ctx.http({ path: "/api/v1/messages", tenant: t, json: ctx.body(t, { message_id: id }) }),
+          ctx.http({ path: GATEWAY_ROUTES.messages, tenant: t, json: ctx.body(t, { message_id: id }) }),
         ),
       );
       expect(
@@ -242,7 +243,8 @@ export const reconnectChecks: Check[] = [
       for (const id of ids) {
         await waitFor(
           `decision for ${id}`,
-          async () => (await ctx.http({ path: `/api/v1/routes/decide/${id}`, tenant: t })).status === 200,
+          async () =>
+            (await ctx.http({ path: `${GATEWAY_ROUTES.decisionPrefix}${id}`, tenant: t })).status === 200,
           { timeoutMs: 30000, intervalMs: 200 },
         );
       }

@@ -4,6 +4,7 @@ import { JSONCodec, Msg } from "nats";
 import { intakeSubject, SUBJECTS } from "../../services/common/contract";
 import type { Check } from "./check";
 import { E2EContext, expect, waitFor } from "./context";
+import { GATEWAY_ROUTES } from "../../services/common/service-contract";
 
 const jc = JSONCodec();
 
@@ -19,7 +20,7 @@ function sniffDecide(
     ctx,
     SUBJECTS.decide,
     (_m, b) => b?.request_id === body.request_id,
-    () => ctx.http({ path: "/api/v1/routes/decide", tenant, json: body, headers }),
+    () => ctx.http({ path: GATEWAY_ROUTES.decide, tenant, json: body, headers }),
   );
 }
 
@@ -201,7 +202,7 @@ export const subjectChecks: Check[] = [
     async run(ctx) {
       const t = ctx.tenant(3);
       const r = await ctx.http({
-        path: "/api/v1/routes/decide",
+        path: GATEWAY_ROUTES.decide,
         json: ctx.body(t),
         headers: { "X-TENANT-ID": t, ...ctx.authHeaders(t), "x-TrAcE-iD": "case-trace" },
       });
@@ -296,7 +297,7 @@ export const subjectChecks: Check[] = [
         ctx,
         `${SUBJECTS.intakePrefix}.>`,
         (m) => m.subject === intakeSubject(mid),
-        () => ctx.http({ path: "/api/v1/messages", tenant: t, json: ctx.body(t, { message_id: mid }) }),
+        () => ctx.http({ path: GATEWAY_ROUTES.messages, tenant: t, json: ctx.body(t, { message_id: mid }) }),
       );
       expect(result.status === 202, "answers 202", `${result.status} ${result.text}`);
       expect(
@@ -322,13 +323,13 @@ export const subjectChecks: Check[] = [
       const key = ctx.uid("idem");
       const b = ctx.body(t);
       const first = await ctx.http({
-        path: "/api/v1/messages",
+        path: GATEWAY_ROUTES.messages,
         tenant: t,
         json: b,
         headers: { "x-idempotency-key": key },
       });
       const again = await ctx.http({
-        path: "/api/v1/messages",
+        path: GATEWAY_ROUTES.messages,
         tenant: t,
         json: b,
         headers: { "x-idempotency-key": key },
@@ -349,7 +350,7 @@ export const subjectChecks: Check[] = [
       const t = ctx.tenant(10);
       const mid = ctx.uid("msg");
       const post = await ctx.http({
-        path: "/api/v1/messages",
+        path: GATEWAY_ROUTES.messages,
         tenant: t,
         json: ctx.body(t, { message_id: mid }),
       });
@@ -357,7 +358,10 @@ export const subjectChecks: Check[] = [
       const got = await waitFor(
         "the stored decision",
         async () => {
-          const r = await ctx.http({ path: `/api/v1/routes/decide/${encodeURIComponent(mid)}`, tenant: t });
+          const r = await ctx.http({
+            path: `${GATEWAY_ROUTES.decisionPrefix}${encodeURIComponent(mid)}`,
+            tenant: t,
+          });
           return r.status === 200
             ? r
             : r.status === 202
@@ -367,7 +371,10 @@ export const subjectChecks: Check[] = [
         { timeoutMs: 15000, intervalMs: 100 },
       );
       expect(got.json?.ok === true && got.json?.decision?.provider_id, "decision body", got.json);
-      const missing = await ctx.http({ path: `/api/v1/routes/decide/${ctx.uid("nope")}`, tenant: t });
+      const missing = await ctx.http({
+        path: `${GATEWAY_ROUTES.decisionPrefix}${ctx.uid("nope")}`,
+        tenant: t,
+      });
       expect(
         missing.status === 404 && missing.json?.error?.code === "not_found",
         "unknown id is 404 not_found",

@@ -4,7 +4,8 @@
 import type { Check } from "./check";
 import { E2EContext, expect, HttpAnswer, waitFor } from "./context";
 import { Agent, request } from "undici";
-import { metricSum } from "../prom-text";
+import { metricSum } from "../../tooling/prom-text";
+import { HTTP_ROUTES } from "../../services/common/service-contract";
 
 async function withFault<T>(
   ctx: E2EContext,
@@ -136,7 +137,7 @@ export const timeoutChecks: Check[] = [
         "gateway_nats_requests_total{outcome=timeout} counted it",
         { before, after },
       );
-      const health = await ctx.http({ path: "/health" });
+      const health = await ctx.http({ path: HTTP_ROUTES.health });
       expect(health.status === 200, "gateway healthy after the late reply", health.text);
     },
   },

@@ -1,30 +1,12 @@
 // Bundles the logs of every instance of the stack for a run's time window into the report directory:
-// docker driver → `docker logs --since/--until` through the API (dockerode); process driver → the
+// through the stack's driver (docker: `docker logs --since/--until` through the API); process stack: the
 // captured stdout/stderr files of the loopback stack, cut to the window where lines carry a timestamp.
 import fs from "node:fs";
 import path from "node:path";
-import Docker from "dockerode";
-import type { StackOutputs } from "../../stacks/outputs";
+import type { Role, StackOutputs } from "../../stacks/outputs";
+import { localDriver } from "../../tooling/drivers";
+import { ChaosDriver, isUnavailable, unavailable } from "../../tooling/drivers/types";
 import type { LogFile } from "./write";
-
-/** Splits Docker's multiplexed log stream (8-byte frame headers) into text; TTY streams pass through. */
-export function demuxDockerLogs(buf: Buffer): string {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (
-    i + 8 <= buf.length &&
-    (buf[i] === 0 || buf[i] === 1 || buf[i] === 2) &&
-    buf[i + 1] === 0 &&
-    buf[i + 2] === 0 &&
-    buf[i + 3] === 0
-  ) {
-    const size = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  if (i === 0) return buf.toString("utf8");
-  return Buffer.concat(parts).toString("utf8");
-}
 
 /** Keeps lines whose timestamp (JSON "ts", or nats-server's "[pid] YYYY/MM/DD hh:mm:ss") is inside the window. */
 export function cutToWindow(text: string, sinceMs: number, untilMs: number): string {
@@ -48,6 +30,8 @@ export async function collectLogs(
   runDir: string,
   window: { sinceMs: number; untilMs: number },
   processLogDir?: string,
+  /** The stack's driver when the caller holds one; else the stack's local driver (docker, process). */
+  driver?: ChaosDriver,
 ): Promise<{ files: LogFile[]; notes: string[] }> {
   const dir = path.join(runDir, "logs");
   fs.mkdirSync(dir, { recursive: true });
@@ -58,26 +42,22 @@ export async function collectLogs(
     fs.writeFileSync(path.join(runDir, file), text);
     files.push({ name, file, bytes: Buffer.byteLength(text) });
   };
-  const containers = Object.values(outputs.chaosTargets).flatMap((t) =>
-    t?.driver === "docker" ? (t.containers ?? []) : [],
-  );
-  if (containers.length) {
-    const docker = new Docker();
-    for (const name of [...new Set(containers)]) {
-      try {
-        const buf = (await docker.getContainer(name).logs({
-          stdout: true,
-          stderr: true,
-          timestamps: true,
-          since: Math.floor(window.sinceMs / 1000) - 1,
-          until: Math.ceil(window.untilMs / 1000) + 1,
-          follow: false,
-        })) as unknown as Buffer;
-        save(name, demuxDockerLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))));
-      } catch (e) {
-        notes.push(`logs of container ${name} unavailable: ${(e as Error).message}`);
+  // Instances named twice (one container behind two roles) are bundled once.
+  const seen = new Set<string>();
+  const d = driver ?? localDriver(outputs);
+  try {
+    for (const role of d ? (Object.keys(outputs.chaosTargets) as Role[]) : []) {
+      const logs = (await d!.logs?.(role, window)) ?? unavailable(`${d!.name} driver reads no logs`);
+      if (isUnavailable(logs)) continue; // e.g. a process stack: its log files come below
+      for (const l of logs) {
+        if (seen.has(l.instance)) continue;
+        seen.add(l.instance);
+        if ("text" in l) save(l.instance, l.text);
+        else notes.push(`logs of container ${l.instance} unavailable: ${l.error}`);
       }
     }
+  } finally {
+    if (!driver) await d?.close?.();
   }
   if (processLogDir && fs.existsSync(processLogDir)) {
     for (const f of fs.readdirSync(processLogDir).sort()) {
@@ -85,7 +65,7 @@ export async function collectLogs(
       const text = fs.readFileSync(path.join(processLogDir, f), "utf8");
       save(f.replace(/\.log$/, ""), cutToWindow(text, window.sinceMs, window.untilMs));
     }
-  } else if (!containers.length) {
+  } else if (!seen.size) {
     notes.push(
       "no logs bundled: the stack has no docker containers and no process log directory was given (--logs-dir)",
     );

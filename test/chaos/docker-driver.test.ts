@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import Docker from "dockerode";
 import { connect, NatsConnection } from "nats";
-import { DockerDriver } from "../../chaos/drivers/docker";
+import { DockerDriver } from "../../tooling/drivers/docker";
 import { STACK_LABEL } from "../../components/common";
 import { describeUnhealthy } from "../../scripts/stack-objects";
 import type { StackOutputs } from "../../stacks/outputs";
-import { waitFor } from "../support/wait";
+import { waitFor } from "../../tooling/local/wait";
 
 const docker = new Docker();
 const tag = `pg-chaos-test-${process.pid}`;

@@ -7,15 +7,15 @@ import {
   type KubePod,
   type KubernetesApi,
   type KubeWorkload,
-} from "../../chaos/drivers/kubernetes";
+} from "../../tooling/drivers/kubernetes";
 import {
   SsmDriver,
   runOnHost,
   ssmDriverFromSdk,
   type SsmApi,
   type SendCommandInput,
-} from "../../chaos/drivers/ssm";
-import { openDriver } from "../../chaos/drivers/index";
+} from "../../tooling/drivers/ssm";
+import { openDriver } from "../../tooling/drivers/index";
 import type { StackOutputs } from "../../stacks/outputs";
 
 const base: Omit<StackOutputs, "chaosTargets" | "target"> = {

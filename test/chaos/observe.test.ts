@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ChaosDriver } from "../../chaos/drivers/types";
+import type { ChaosDriver } from "../../tooling/drivers/types";
 import { startObserver } from "../../chaos/observe";
 import type { StackOutputs } from "../../stacks/outputs";
-import { waitFor } from "../support/wait";
+import { waitFor } from "../../tooling/local/wait";
 
 describe("chaos observer (probes and Prometheus alerts)", () => {
   let server: http.Server;

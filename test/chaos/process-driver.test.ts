@@ -1,10 +1,10 @@
 // The process driver against a real loopback stack (loadtests/local-stack.ts): nats-server, two routers
 // and a gateway as local processes, faults by signal, restarts from the stack's own command lines.
 import assert from "node:assert/strict";
-import { ProcessDriver, processState } from "../../chaos/drivers/process";
-import { createDriver } from "../../chaos/drivers";
+import { ProcessDriver, processState } from "../../tooling/drivers/process";
+import { createDriver } from "../../tooling/drivers";
 import { LocalStack, startLocalStack } from "../../loadtests/local-stack";
-import { httpOk, waitFor } from "../support/wait";
+import { httpOk, waitFor } from "../../tooling/local/wait";
 
 describe("process chaos driver (local stack)", function () {
   this.timeout(90000);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { createDriver } from "../../chaos/drivers";
+import { createDriver } from "../../tooling/drivers";
 import { SUITES } from "../../chaos/experiments";
 import { runSuite, SuiteResult } from "../../chaos/suite";
 import { LocalStack, startLocalStack } from "../../loadtests/local-stack";

@@ -23,7 +23,7 @@ import {
   getEngineStack,
 } from "../support/deployed-stack";
 import { listStackObjects } from "../../scripts/stack-objects";
-import { httpOk, waitFor } from "../support/wait";
+import { httpOk, waitFor } from "../../tooling/local/wait";
 
 const TENANT = "tenant-deploy-test";
 // Roles whose ports may be published on the host (the gateway and the UIs), per issue 3.

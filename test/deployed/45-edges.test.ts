@@ -9,7 +9,7 @@ import Docker from "dockerode";
 import { connect, headers as natsHeaders, NatsConnection } from "nats";
 import { SUBJECTS, type IntakeCode } from "../../services/common/contract";
 import { seededRandom } from "../../services/common/seeded-random";
-import { metricSum, scrape } from "../../loadtests/prom-text";
+import { metricSum, scrape } from "../../tooling/prom-text";
 import type { StackOutputs } from "../../stacks/outputs";
 import { assertEnvelope, call } from "../services/gateway-harness";
 import { malformedRequests } from "../services/gateway-malformed";

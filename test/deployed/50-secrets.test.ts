@@ -12,7 +12,7 @@ import zlib from "node:zlib";
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import Docker from "dockerode";
 import { STACK_LABEL } from "../../components/common";
-import { demuxDockerLogs } from "../../loadtests/report/logs";
+import { demuxDockerLogs } from "../../tooling/drivers/docker";
 import { REPO_ROOT } from "../../scripts/engine";
 import {
   DEPLOY_TIMEOUT_MS,

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "../support/ports";
+import { freePort } from "../../tooling/local/ports";
 import { startValidationStack, ValidationStack } from "../../loadtests/validation-stack";
 import { ensureBuilt } from "./support";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { runOpenModel, RequestRecord } from "../../loadtests/open-model";
+import { runOpenModel, RequestRecord } from "../../tooling/open-model";
 
 describe("loadtests: open-model driver", function () {
   let server: http.Server;

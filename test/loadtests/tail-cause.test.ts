@@ -1,22 +1,18 @@
 // The causes beside the latency: throttling, event-loop delay and GC series from raw samples, and the
 // verdict rule that names a cause only when the data support it (fires and stays silent).
 import assert from "node:assert/strict";
-import {
-  analyzeResources,
-  dockerThrottling,
-  nodeRuntime,
-  procThrottling,
-  ResourceSample,
-} from "../../loadtests/resources";
-import { parsePromText } from "../../loadtests/prom-text";
-import { renderTail } from "../../loadtests/report/write";
+import { dockerThrottling } from "../../tooling/drivers/docker";
+import { procThrottling } from "../../tooling/drivers/process";
+import { analyzeResources, nodeRuntime, ResourceSample } from "../../tooling/resources";
+import { parsePromText } from "../../tooling/prom-text";
+import { renderTail } from "../../tooling/report/sections";
 import {
   decideLatencyThresholdMs,
   DEFAULT_TAIL_RULE,
   isActive,
   pearson,
   tailCause,
-} from "../../loadtests/tail-cause";
+} from "../../tooling/tail-cause";
 
 const RULE = { ...DEFAULT_TAIL_RULE, thresholdMs: 50 };
 

@@ -1,16 +1,18 @@
 // Pure parts of the validation tooling: statistics, gates, seeded payloads, parsers and renderers.
 import assert from "node:assert/strict";
-import { parseArgs, parseDuration, UsageError } from "../../loadtests/cli";
+import { parseArgs, parseDuration } from "../../loadtests/cli";
+import { UsageError } from "../../tooling/args";
 import { evaluateGate, evaluateGates } from "../../loadtests/gates";
 import { plannedBody, decideBodyOfSize, expectedInvalid, seededRandom } from "../../loadtests/payloads";
-import { plannedCount, plannedOffsetMs, errorOutcome } from "../../loadtests/open-model";
-import { parsePromText, metricSum } from "../../loadtests/prom-text";
-import { validateOutputs, OutputsError } from "../../loadtests/outputs";
-import { analyzeResources, growthAfterWarmup } from "../../loadtests/resources";
-import { linearFit, percentileSorted, percentiles, slopePerHour } from "../../loadtests/stats";
+import { plannedCount, plannedOffsetMs, errorOutcome } from "../../tooling/open-model";
+import { parsePromText, metricSum } from "../../tooling/prom-text";
+import { validateOutputs, OutputsError } from "../../tooling/outputs";
+import { analyzeResources, growthAfterWarmup } from "../../tooling/resources";
+import { linearFit, percentileSorted, percentiles, slopePerHour } from "../../tooling/stats";
 import { parseWrkDuration, parseWrkOutput } from "../../loadtests/wrk";
-import { lineChart, niceTicks, escapeXml } from "../../loadtests/report/charts";
-import { cutToWindow, demuxDockerLogs } from "../../loadtests/report/logs";
+import { lineChart, niceTicks, escapeXml } from "../../tooling/report/charts";
+import { cutToWindow } from "../../loadtests/report/logs";
+import { demuxDockerLogs } from "../../tooling/drivers/docker";
 import { collectFailures, renderIndex, renderMarkdown, runId } from "../../loadtests/report/write";
 import { ALL_CHECKS } from "../../loadtests/e2e/index";
 

@@ -3,7 +3,7 @@
 // container metrics, absent on a loopback stack — only need to be accepted).
 import assert from "node:assert/strict";
 import { allPanelQueries } from "../../monitoring/dashboards";
-import { waitFor } from "../support/wait";
+import { waitFor } from "../../tooling/local/wait";
 import { LiveEnv } from "./support/live-env";
 
 /** Grafana's $__rate_interval for a 1 s scrape: at least four scrapes. */

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { renderRuleFiles } from "../../monitoring";
-import { waitFor } from "../support/wait";
+import { waitFor } from "../../tooling/local/wait";
 import { CpuQuotaCgroup, LIVE_RULE_OPTIONS, LiveEnv } from "./support/live-env";
 
 const REPORT = path.join(__dirname, "../../reports/monitoring/alert-detection.json");

@@ -11,10 +11,50 @@ import { execFile } from "node:child_process";
 import { posix } from "node:path";
 import { promisify } from "node:util";
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
-import type { ChaosDriver, DriverCapability, InstanceRef, LinkImpairment, ResourceLimits } from "./types";
+import type {
+  CfsCounters,
+  ChaosDriver,
+  DriverCapability,
+  InstanceLog,
+  InstanceRef,
+  InstanceStats,
+  LinkImpairment,
+  ResourceLimits,
+  TimeWindow,
+} from "./types";
 
 const run = promisify(execFile);
 const RULE_COMMENT = "pg-chaos-loss";
+
+/** CFS counters from the Docker stats API's `cpu_stats.throttling_data` (throttled_time in ns). */
+export function dockerThrottling(stats: any): CfsCounters | undefined {
+  const d = stats?.cpu_stats?.throttling_data;
+  if (!d || typeof d.periods !== "number") return undefined;
+  return {
+    periods: d.periods,
+    throttledPeriods: d.throttled_periods ?? 0,
+    throttledSeconds: (d.throttled_time ?? 0) / 1e9,
+  };
+}
+
+/** Splits Docker's multiplexed log stream (8-byte frame headers) into text; TTY streams pass through. */
+export function demuxDockerLogs(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (
+    i + 8 <= buf.length &&
+    (buf[i] === 0 || buf[i] === 1 || buf[i] === 2) &&
+    buf[i + 1] === 0 &&
+    buf[i + 2] === 0 &&
+    buf[i + 3] === 0
+  ) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  if (i === 0) return buf.toString("utf8");
+  return Buffer.concat(parts).toString("utf8");
+}
 
 interface DeclaredLimits {
   NanoCpus: number;
@@ -393,6 +433,56 @@ export class DockerDriver implements ChaosDriver {
     }
     this.caps = caps;
     return caps;
+  }
+
+  statsSource(): "docker" {
+    return "docker";
+  }
+
+  /** One-shot Docker stats: memory without the page cache's inactive files, cumulative CPU, CFS counters. */
+  async stats(ref: Required<InstanceRef>): Promise<InstanceStats | undefined> {
+    const name = this.outputs.chaosTargets[ref.role]?.containers?.[ref.index];
+    if (name === undefined) return undefined;
+    try {
+      const s = (await this.docker.getContainer(name).stats({
+        stream: false,
+        "one-shot": true,
+      } as never)) as unknown as any;
+      const cache = s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
+      return {
+        instance: name,
+        rssBytes: Math.max(0, (s.memory_stats?.usage ?? 0) - cache),
+        cpuSeconds: (s.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9,
+        throttle: dockerThrottling(s),
+      };
+    } catch {
+      return undefined; // container stopped meanwhile (chaos); the gap shows in the chart
+    }
+  }
+
+  /** `docker logs --since/--until` (with a second of margin each side) of the role's containers. */
+  async logs(role: Role, window: TimeWindow): Promise<InstanceLog[]> {
+    const t = this.outputs.chaosTargets[role];
+    const out: InstanceLog[] = [];
+    for (const name of t?.driver === "docker" ? (t.containers ?? []) : []) {
+      try {
+        const buf = (await this.docker.getContainer(name).logs({
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          since: Math.floor(window.sinceMs / 1000) - 1,
+          until: Math.ceil(window.untilMs / 1000) + 1,
+          follow: false,
+        })) as unknown as Buffer;
+        out.push({
+          instance: name,
+          text: demuxDockerLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))),
+        });
+      } catch (e) {
+        out.push({ instance: name, error: (e as Error).message });
+      }
+    }
+    return out;
   }
 
   async running(role: Role): Promise<boolean[]> {

@@ -54,6 +54,24 @@ export function createDriver(outputs: StackOutputs): ChaosDriver {
   return d;
 }
 
+/** Drivers whose built-in factory needs no API client and no connection (the local ones). */
+const LOCAL: ReadonlySet<DriverName> = new Set(["docker", "process"]);
+
+/**
+ * The driver of a stack on this machine (docker, process), for reading stats and logs; undefined when
+ * the stack names no single driver or a cloud one (those are opened with openDriver by whoever runs
+ * faults). The caller closes it.
+ */
+export function localDriver(outputs: StackOutputs): ChaosDriver | undefined {
+  let name: DriverName;
+  try {
+    name = driverNameOf(outputs);
+  } catch {
+    return undefined;
+  }
+  return LOCAL.has(name) ? createDriver(outputs) : undefined;
+}
+
 /** The driver for any stack, including drivers registered with an async factory. */
 export async function openDriver(outputs: StackOutputs): Promise<ChaosDriver> {
   return factoryFor(outputs)(outputs);

@@ -7,7 +7,12 @@
 // Kubernetes has no freeze without exec'ing into images that may have no shell, so pause/unpause are
 // rejected with a clear error rather than approximated.
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
-import type { ChaosDriver, DriverCapability, InstanceRef } from "./types";
+import { ChaosDriver, DriverCapability, InstanceRef, withoutReads } from "./types";
+
+/** What the resource sampler and the log bundling get from this driver kind. */
+const NO_READS = withoutReads(
+  "kubernetes driver: pod resource stats and logs are not read (no metrics-server or log API client here)",
+);
 
 export interface KubePod {
   name: string;
@@ -184,6 +189,11 @@ export class KubernetesDriver implements ChaosDriver {
   async capabilities(): Promise<Set<DriverCapability>> {
     return new Set<DriverCapability>(["recreate"]);
   }
+
+  // Stats and logs are not read on this platform (the sampler and the log bundling say so).
+  readonly statsSource = NO_READS.statsSource;
+  readonly stats = NO_READS.stats;
+  readonly logs = NO_READS.logs;
 
   async running(role: Role): Promise<boolean[]> {
     const pods = await this.pods(role);

@@ -5,8 +5,17 @@ import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { readCgroupCpu } from "../../services/common/cgroup-cpu";
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
-import type { ChaosDriver, DriverCapability, InstanceRef } from "./types";
+import {
+  CfsCounters,
+  ChaosDriver,
+  DriverCapability,
+  InstanceRef,
+  InstanceStats,
+  unavailable,
+  Unavailable,
+} from "./types";
 
 type ProcState = "running" | "stopped" | "gone";
 
@@ -23,6 +32,29 @@ export function processState(pid: number): ProcState {
   if (state === "Z" || state === "X") return "gone";
   if (state === "T" || state === "t") return "stopped";
   return "running";
+}
+
+const CLK_TCK = 100; // Linux USER_HZ; /proc stat times are in these ticks
+
+/** RSS and CPU seconds of a PID from /proc; undefined when it is gone. */
+export function procUsage(pid: number): { rssBytes: number; cpuSeconds: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields after the name: state(3) … utime(14) stime(15) … rss(24) → indexes 11, 12, 21 here.
+    const utime = Number(rest[11]);
+    const stime = Number(rest[12]);
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return { rssBytes: m ? Number(m[1]) * 1024 : 0, cpuSeconds: (utime + stime) / CLK_TCK };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CFS counters of a host process's cgroup (cpu.stat, the same reader the services export with). */
+export function procThrottling(pid: number): CfsCounters | undefined {
+  return readCgroupCpu("/", undefined, pid)?.stat;
 }
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -154,6 +186,24 @@ export class ProcessDriver implements ChaosDriver {
 
   async running(role: Role): Promise<boolean[]> {
     return (this.outputs.chaosTargets[role]?.pids ?? []).map((pid) => processState(pid) === "running");
+  }
+
+  statsSource(): "proc" {
+    return "proc";
+  }
+
+  /** RSS and CPU from /proc/<pid>, CFS counters from the PID's cgroup; undefined when the PID is gone. */
+  async stats(ref: Required<InstanceRef>): Promise<InstanceStats | undefined> {
+    const pid = this.outputs.chaosTargets[ref.role]?.pids?.[ref.index];
+    const u = pid === undefined ? undefined : procUsage(pid);
+    if (pid === undefined || !u) return undefined;
+    return { instance: `${ref.role}-${ref.index}`, ...u, throttle: procThrottling(pid) };
+  }
+
+  async logs(): Promise<Unavailable> {
+    return unavailable(
+      "process driver: the instances log to the files of the stack's log directory (--logs-dir), not through the driver",
+    );
   }
 
   /** Processes started by this driver that still run (the stack's teardown stops them via the outputs' pids). */

@@ -6,7 +6,10 @@
 // The driver uses the two-call SsmApi interface below, so it is unit-tested against recorded calls and
 // needs no SDK here; ssmDriverFromSdk (bottom) wires @aws-sdk/client-ssm.
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
-import type { ChaosDriver, DriverCapability, InstanceRef, ResourceLimits } from "./types";
+import { ChaosDriver, DriverCapability, InstanceRef, ResourceLimits, withoutReads } from "./types";
+
+/** What the resource sampler and the log bundling get from this driver kind. */
+const NO_READS = withoutReads("ssm driver: container stats and logs on the hosts are not read through SSM");
 
 export interface SendCommandInput {
   DocumentName: "AWS-RunShellScript";
@@ -225,6 +228,11 @@ export class SsmDriver implements ChaosDriver {
     if (anyNetwork) caps.add("partition");
     return caps;
   }
+
+  // Stats and logs are not read on this platform (the sampler and the log bundling say so).
+  readonly statsSource = NO_READS.statsSource;
+  readonly stats = NO_READS.stats;
+  readonly logs = NO_READS.logs;
 
   async running(role: Role): Promise<boolean[]> {
     const outs = await this.each({ role }, "status", (h) => [

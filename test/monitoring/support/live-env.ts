@@ -17,10 +17,10 @@ import {
 } from "../../../monitoring";
 import { parseProcCgroup } from "../../../services/common/cgroup-cpu";
 import { SUBJECTS } from "../../../services/common/contract";
-import { NatsServer } from "../../support/nats-server";
-import { freePort } from "../../support/ports";
-import { ManagedProcess } from "../../support/proc";
-import { httpOk, waitFor } from "../../support/wait";
+import { NatsServer } from "../../../tooling/local/nats-server";
+import { freePort } from "../../../tooling/local/ports";
+import { ManagedProcess } from "../../../tooling/local/proc";
+import { httpOk, waitFor } from "../../../tooling/local/wait";
 import { tempDir, writeFiles } from "./tools";
 
 const ROOT = path.join(__dirname, "../../..");
