@@ -194,7 +194,7 @@ export interface NatsNodePlacement {
   image?: pulumi.Input<string>;
   /**
    * Host name the other hosts resolve to this node's host: the node publishes its client, cluster and
-   * monitoring ports on the host and advertises this name.
+   * monitoring ports on the host and advertises this name. Default: none (unpublished, not advertised).
    */
   hostName?: string;
 }

@@ -23,12 +23,17 @@ import type { ImageSource, Limits } from "./types";
 // The services' contract (variable names, defaults, ports, routes) lives with the services.
 export { SERVICE_PORTS, type ServiceKind };
 
-/** Repository root: the build context of the service Dockerfiles (they copy dist/). */
+/**
+ * Repository root: the default build context of the service Dockerfiles (they copy dist/). Inside the
+ * npm package this is the package's dist/ folder, so programs using the package pass `image.context`.
+ */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** How a service reaches NATS. */
 export interface NatsConnection {
+  /** NATS_URL: one URL or a comma list, as the service reaches NATS (e.g. `natsClientUrl(3)`). */
   url: string;
+  /** NATS_USER. */
   user: string;
   /** Secret; NATS_PASSWORD, among the secret env entries. */
   password: pulumi.Input<string>;
@@ -36,6 +41,7 @@ export interface NatsConnection {
 
 /** What only the gateway is configured with. */
 export interface GatewaySettings {
+  /** The HTTP gateway (API port 8080). */
   kind: "gateway";
   /** How long to wait for the router (ROUTER_REQUEST_TIMEOUT_MS); unset = the gateway's default. */
   requestTimeoutMs?: number;
@@ -52,10 +58,14 @@ export interface GatewaySettings {
 
 /** What only the router is configured with. */
 export interface RouterSettings {
+  /** The router (metrics and health port 9091). */
   kind: "router";
-  /** Accept fault-injection control messages (tests only). */
+  /** Accept fault-injection control messages (ROUTER_FAULTS_ENABLED; tests only). Default false. */
   faultsEnabled?: boolean;
-  /** JetStream replicas of the intake stream it creates (ROUTER_JETSTREAM_REPLICAS). */
+  /**
+   * JetStream replicas of the intake stream it creates (ROUTER_JETSTREAM_REPLICAS, 1-5; at most the NATS
+   * nodes). Default: unset, the router's default 1.
+   */
   streamReplicas?: number;
 }
 
@@ -146,9 +156,11 @@ export function replicaNames(kind: ServiceKind, replicas: number): string[] {
 export type BeamlineServiceArgs = ServiceSpecOptions & BeamlineServicePlacement;
 
 export interface BeamlineServicePlacement {
+  /** Stack name: labels and the built image's tag (`proving-ground/<kind>:<stack>`). */
   stack: string;
   /** Prefix of container names, e.g. "pg-dev". */
   namePrefix: string;
+  /** Docker network the containers join (aliases `<kind>-<i>` and `<kind>`). */
   network: pulumi.Input<string>;
   /** Replicas (containers gateway-0..N-1). Default 1. */
   replicas?: number;
@@ -162,6 +174,7 @@ export interface BeamlineServicePlacement {
    * Resources the containers are created after (health-gated NATS, the router). Only the containers
    * wait: the image is built or pulled meanwhile. (`dependsOn` in the component's options would hold
    * back the image too: the component registers only once those resources exist, its children after it.)
+   * Default: none.
    */
   startAfter?: pulumi.Input<pulumi.Resource>[];
 }
@@ -183,13 +196,14 @@ export class BeamlineService extends pulumi.ComponentResource {
     if (args.image.kind === "build") {
       // docker.Image of @pulumi/docker 4 builds through the engine's BuildKit and keeps the image local
       // (skipPush); its repoDigest is then the local image id, which changes with every rebuild.
+      const context = args.image.context === undefined ? REPO_ROOT : path.resolve(args.image.context);
       const built = new docker.Image(
         `${name}-image`,
         {
           imageName: `proving-ground/${args.kind}:${args.stack}`,
           build: {
-            context: REPO_ROOT,
-            dockerfile: path.join(REPO_ROOT, args.image.dockerfile),
+            context,
+            dockerfile: path.join(context, args.image.dockerfile),
             args: args.image.baseImage ? { BASE_IMAGE: args.image.baseImage } : {},
             builderVersion: "BuilderBuildKit",
             // The engine's own platform, stated so the provider does not print a reminder on every run.

@@ -53,28 +53,33 @@ export type VolumeSpec =
 export interface PartSpec {
   /** Role name: container or workload name, network alias, the role label. */
   role: string;
+  /** What it runs: an image by name, or a build (runtimes that pull by name use `imageName`). */
   image: ImageSource;
-  /** The whole command line, replacing the image's entrypoint. */
+  /** The whole command line, replacing the image's entrypoint. Default: the image's own. */
   command?: string[];
-  /** Arguments to the image's own entrypoint (the prom images keep theirs). */
+  /** Arguments to the image's own entrypoint (the prom images keep theirs). Default: the image's own. */
   args?: string[];
   /** In order; a runtime that takes one list puts secrets and plain values in this order. */
   env: EnvVar[];
+  /** Named ports it listens on; the first is the one a runtime publishes or probes. */
   ports: PortSpec[];
   /**
    * The health check. A runtime with one check (Docker) runs this one; one with separate liveness and
    * readiness probes (Kubernetes) uses `probes` when set, else this one for both.
    */
   health: HealthCheck;
-  /** Liveness and readiness paths on the first port, where they differ from `health`. */
+  /** Liveness and readiness paths on the first port, where they differ from `health`. Default: `health`. */
   probes?: { live: string; ready: string };
   /**
    * What can run an HTTP `health` check inside the image: busybox/Debian `wget` (default), bash's
    * /dev/tcp, or `node -e fetch(...)`. Only runtimes that probe from inside the container use it.
    */
   probeWith?: "wget" | "bash" | "node";
+  /** CPU and memory limits. Default: the runtime's own (none on Docker). */
   limits?: Limits;
+  /** Config files delivered into the container (Docker uploads, Kubernetes ConfigMaps). */
   files: ConfigFile[];
+  /** Volumes it writes to or reads from the host. */
   volumes: VolumeSpec[];
 }
 

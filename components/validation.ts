@@ -6,7 +6,6 @@ import fs from "node:fs";
 import path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as ts from "typescript";
 import { labels, limitArgs } from "./common";
 import type { Limits } from "./types";
 
@@ -15,6 +14,12 @@ export const VALIDATION_SCRIPT_PATH = "/opt/proving-ground/validate.js";
 /** The smoke test's source, a real TypeScript file type-checked and linted with the rest. */
 export const VALIDATION_SMOKE_SOURCE = path.join(__dirname, "validation-smoke.ts");
 
+/**
+ * The compiled script as the npm package ships it beside this file (written by the package build from
+ * renderValidationScript, so the package needs no TypeScript at run time). Absent in the repository.
+ */
+export const VALIDATION_SCRIPT_PREBUILT = path.join(__dirname, "validation-smoke.rendered.js");
+
 let compiled: string | undefined;
 
 /**
@@ -22,10 +27,14 @@ let compiled: string | undefined;
  * one CommonJS file for plain Node 20 (no dependencies). Reads GATEWAY_URL, TENANT, DEADLINE_MS and,
  * when the gateway requires tenant tokens, TENANT_TOKEN from the environment. Deterministic text for a
  * given TypeScript version (the upload is a container input: a change re-runs the job); the request ids
- * are made unique at run time.
+ * are made unique at run time. The npm package reads the copy its build rendered.
  */
 export function renderValidationScript(): string {
   if (compiled !== undefined) return compiled;
+  if (fs.existsSync(VALIDATION_SCRIPT_PREBUILT))
+    return (compiled = fs.readFileSync(VALIDATION_SCRIPT_PREBUILT, "utf8"));
+  // Loaded here, not at the top: only the repository compiles the source.
+  const ts: typeof import("typescript") = require("typescript");
   const source = fs.readFileSync(VALIDATION_SMOKE_SOURCE, "utf8");
   // The container has the gateway image's Node and nothing else: the program may import nothing.
   const imports = ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
@@ -76,8 +85,11 @@ export function logTail(logs: string | undefined, n = 20): string {
 const JOB_LIMITS: Limits = { cpus: 0.5, memory: "128Mi", memoryBytes: 128 * 1024 ** 2, memoryMb: 128 };
 
 export interface ValidationJobArgs {
+  /** Stack name: the container's `proving-ground.stack` label. */
   stack: string;
+  /** Prefix of the container name (`<namePrefix>-validation`), e.g. "pg-dev". */
   namePrefix: string;
+  /** Docker network the gateway is on; the job joins it as `validation`. */
   network: pulumi.Input<string>;
   /** An image with Node 20 (the gateway image). */
   image: pulumi.Input<string>;
@@ -85,11 +97,14 @@ export interface ValidationJobArgs {
   gatewayUrl?: string;
   /** Tenant the smoke requests use. Default "tenant-a". */
   tenant?: string;
-  /** The tenant's bearer token when the gateway requires one; a secret, passed in a secret env list. */
+  /**
+   * The tenant's bearer token when the gateway requires one; a secret, passed in a secret env list.
+   * Default: none (no Authorization header).
+   */
   token?: pulumi.Input<string>;
   /** Overall deadline for the smoke test. Default 60000 ms. */
   deadlineMs?: number;
-  /** Values (e.g. image digests) whose change re-runs the job on the next `up`. */
+  /** Values (e.g. image digests) whose change re-runs the job on the next `up`. Default: none. */
   triggers?: pulumi.Input<string>[];
   /** CPU and memory limits of the job container. Default 0.5 CPU, 128Mi. */
   limits?: Limits;

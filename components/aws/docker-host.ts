@@ -28,13 +28,18 @@ export function amazonLinuxAmi(): pulumi.Output<string> {
     .apply((a) => a.id);
 }
 
+export interface HostProfileArgs {
+  /** Tags of every AWS object (`tagger(prefix, stack)`). */
+  tags: Tagger;
+}
+
 /** An IAM role and instance profile for EC2 hosts with SSM Session Manager as their only permission. */
 export class HostProfile extends pulumi.ComponentResource {
   /** The instance profile's name, for `iamInstanceProfile`. */
   public readonly profileName: pulumi.Output<string>;
 
   /** Children `<name>-role`, `<name>-ssm`, `<name>-profile` (aliased to their root-level URNs). */
-  constructor(name: string, args: { tags: Tagger }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: HostProfileArgs, opts?: pulumi.ComponentResourceOptions) {
     super("proving-ground:components:HostProfile", name, {}, opts);
     const role = new aws.iam.Role(
       `${name}-role`,
@@ -67,11 +72,15 @@ export class HostProfile extends pulumi.ComponentResource {
 export interface DockerHostArgs {
   /** Role tag and cloud-init's role file ("nats", "router", "gateway", "monitoring"). */
   role: string;
+  /** Stack name: the Docker network's labels and cloud-init's stack file. */
   stack: string;
+  /** AMI id; Amazon Linux 2023 is what cloud-init is written for (`amazonLinuxAmi()`). */
   ami: pulumi.Input<string>;
+  /** EC2 instance type, e.g. "t3.small". */
   instanceType: string;
   /** A private subnet (no public address is ever assigned). */
   subnetId: pulumi.Input<string>;
+  /** The host role's security groups (RoleSecurityGroups' `hosts[role]`). */
   securityGroupIds: pulumi.Input<string>[];
   /** HostProfile's instance profile. */
   instanceProfile: pulumi.Input<string>;
@@ -83,6 +92,7 @@ export interface DockerHostArgs {
   dataVolume?: { sizeGiB: number; retainOnDelete: boolean };
   /** Name of the Docker network created on the host (the same on every host of a stack). */
   networkName: string;
+  /** Tags of every AWS object (`tagger(prefix, stack)`). */
   tags: Tagger;
 }
 

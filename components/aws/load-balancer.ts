@@ -5,8 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { childOf, type Tagger } from "./common";
 
 export interface GatewayLoadBalancerArgs {
+  /** The VPC of the target group. */
   vpcId: pulumi.Input<string>;
+  /** Public subnets the load balancer is placed in (at least two zones). */
   publicSubnetIds: pulumi.Input<string>[];
+  /** The load balancer's security group (RoleSecurityGroups' `lb`). */
   securityGroupId: pulumi.Input<string>;
   /** Instances to forward to, by name (each attachment is `<name>-tg`). */
   targets: { name: string; instanceId: pulumi.Input<string> }[];
@@ -16,6 +19,7 @@ export interface GatewayLoadBalancerArgs {
   healthPath: string;
   /** ACM certificate: HTTPS on 443 (TLS 1.2/1.3 policy). Default: HTTP on 80. */
   certificateArn?: string;
+  /** Tags of every AWS object (`tagger(prefix, stack)`). */
   tags: Tagger;
 }
 

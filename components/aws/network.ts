@@ -36,6 +36,7 @@ export interface AwsNetworkArgs {
   zones: number;
   /** One NAT gateway for all private subnets, or one per zone (no cross-zone dependency). */
   natGatewayPlacement: "single" | "perZone";
+  /** Tags of every AWS object (`tagger(prefix, stack)`). */
   tags: Tagger;
 }
 

@@ -10,6 +10,7 @@ import { childOf, type Tagger } from "./common";
 export type HostRole = "nats" | "router" | "gateway" | "monitoring";
 
 export interface RoleSecurityGroupsArgs {
+  /** The VPC the groups belong to. */
   vpcId: pulumi.Input<string>;
   /** CIDRs allowed to reach the load balancer's listener. */
   lbIngressCidrs: string[];
@@ -25,6 +26,7 @@ export interface RoleSecurityGroupsArgs {
     natsCluster: number;
     natsMonitor: number;
   };
+  /** Tags of every AWS object (`tagger(prefix, stack)`). */
   tags: Tagger;
 }
 

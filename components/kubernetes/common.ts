@@ -11,6 +11,7 @@ import type { Limits } from "../types";
 
 /** Where the workloads go: the stack (labels), the namespace and the provider. */
 export interface KubeContext {
+  /** Stack name: the `app.kubernetes.io/instance` label of every object. */
   stack: string;
   /** Namespace name, as the stack's DNS names use it. */
   namespace: string;

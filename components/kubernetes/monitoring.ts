@@ -137,10 +137,15 @@ function discoveryAccount(ctx: KubeContext): pulumi.Output<string> {
 export interface KubernetesMonitoringArgs {
   /** NATS node names (each a Service in the namespace). */
   natsNodes: string[];
+  /** Prometheus image, pinned (unused with `prometheusOperator`). */
   prometheusImage: string;
+  /** Alertmanager image, pinned (unused with `prometheusOperator`). */
   alertmanagerImage: string;
+  /** Blackbox exporter image, pinned: probes NATS and the gateway in both modes. */
   blackboxImage: string;
+  /** Alertmanager's webhook receiver URL. */
   alertWebhookUrl: string;
+  /** Scrape and rule evaluation interval in seconds. */
   scrapeIntervalSeconds: number;
   /** Prometheus Operator objects instead of own Prometheus and Alertmanager Deployments. */
   prometheusOperator: boolean;
@@ -151,6 +156,7 @@ export interface KubernetesMonitoring {
   roles: ("prometheus" | "alertmanager" | "blackbox")[];
   /** In-cluster URLs; undefined with the operator (its Prometheus is not this stack's). */
   prometheusUrl?: string;
+  /** In-cluster Alertmanager URL; undefined with the operator. */
   alertmanagerUrl?: string;
 }
 

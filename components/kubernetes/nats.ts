@@ -20,11 +20,15 @@ import {
 } from "./common";
 
 export interface NatsStatefulSetArgs {
+  /** Image with nats-server on PATH, pinned by tag or digest (e.g. "nats:2.10-alpine"). */
   image: string;
+  /** 1 (single node) or 3 (JetStream cluster, pods nats-0..2). */
   replicas: 1 | 3;
+  /** Client user; the pods read it from `secretName`'s NATS_SERVER_USER. */
   user: string;
   /** Secret; the pods read it (quoted for nats-server) from `secretName`'s NATS_SERVER_PASSWORD. */
   password: pulumi.Input<string>;
+  /** CPU and memory limits per pod (requests: half the CPU, all the memory). */
   limits: Limits;
   /** The Secret holding NATS_SERVER_USER and NATS_SERVER_PASSWORD. */
   secretName: pulumi.Input<string>;
@@ -59,6 +63,7 @@ export function renderKubernetesNatsConfig(nodes: string[], stack: string, jetst
 }
 
 export interface NatsWorkload {
+  /** The NATS StatefulSet (`nats`). */
   statefulSet: k8s.apps.v1.StatefulSet;
   /** Node names (nats-0..), each also a Service name in the namespace. */
   nodes: string[];

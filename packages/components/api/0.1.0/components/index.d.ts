@@ -1,0 +1,16 @@
+export { limits, parseMemory, type ImageSource, type Limits } from "./types";
+export { objectPrefix, ROLE_LABEL, STACK_LABEL, type HealthProbe } from "./common";
+export { NATS_CLIENT_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT, NatsCluster, natsClientUrl, natsNodeNames, type NatsClusterArgs, type NatsNodePlacement, } from "./nats";
+export { BeamlineService, replicaNames, SERVICE_PORTS, serviceSpec, type BeamlineServiceArgs, type BeamlineServicePlacement, type GatewaySettings, type NatsConnection, type RouterSettings, type ServiceEnvOptions, type ServiceKind, type ServiceKindSettings, type ServiceSpecOptions, } from "./service";
+export { Observability, type ObservabilityArgs } from "./observability";
+export { ValidationJob, type ValidationJobArgs } from "./validation";
+export type { PartSpec } from "./spec";
+export { roleLabels, roleSelector, type KubeContext } from "./kubernetes/common";
+export { natsStatefulSet, type NatsStatefulSetArgs, type NatsWorkload } from "./kubernetes/nats";
+export { serviceDeployment, type ServiceDeploymentArgs, type ServiceWorkload } from "./kubernetes/service";
+export { kubernetesMonitoring, type KubernetesMonitoring, type KubernetesMonitoringArgs, } from "./kubernetes/monitoring";
+export { tagger, type Tagger } from "./aws/common";
+export { AwsNetwork, subnetCidrs, type AwsNetworkArgs } from "./aws/network";
+export { RoleSecurityGroups, type HostRole, type RoleSecurityGroupsArgs } from "./aws/security-groups";
+export { amazonLinuxAmi, DockerHost, HostProfile, type DockerHostArgs, type HostProfileArgs, } from "./aws/docker-host";
+export { GatewayLoadBalancer, listenerPort, type GatewayLoadBalancerArgs } from "./aws/load-balancer";
