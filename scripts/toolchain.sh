@@ -8,6 +8,7 @@
 #      and turns off the engine's update check and plugin downloads;
 #   3. otherwise a toolchain an earlier run installed there is used;
 #   4. otherwise it says how to install Pulumi and exits 1.
+# With 2 and 3, the YAML language host goes on PATH as well once scripts/build-yaml-host.sh has built it.
 #
 #   while IFS= read -r kv; do export "$kv"; done < <(bash scripts/toolchain.sh)
 #
@@ -20,7 +21,10 @@ toolchain_dir="${PULUMI_TOOLCHAIN_DIR:-$HOME/.cache/pulumi-toolchain}"
 # The environment for a toolchain in folder $1: its CLI first on PATH; its plugins come from the shared
 # archives, so a missing one must fail rather than try a download that hangs.
 use_toolchain() {
-  echo "PATH=$1:$PATH"
+  # The YAML language host, once scripts/build-yaml-host.sh has built it (examples/yaml-consumer/).
+  local yaml
+  yaml=$(bash "$repo/scripts/build-yaml-host.sh" --if-built)
+  echo "PATH=$1${yaml:+:$yaml}:$PATH"
   echo "PULUMI_SKIP_UPDATE_CHECK=true"
   echo "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
 }

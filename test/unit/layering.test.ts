@@ -35,6 +35,9 @@ const REPO = path.resolve(__dirname, "..", "..");
 //   prove/ (up, validation, chaos and destroy in one command, on scripts' engine helpers) and policy/
 //   (the CrossGuard pack, which checks the stacks' resources).
 // - test/ may import anything; nothing imports test/ (a helper both need moves down beside its users).
+// - examples/ are programs of other teams: each has its own package.json and reaches the components only
+//   through their npm package (@proving-ground/components, an npm specifier), never a relative path into
+//   this repository, so it imports only itself.
 const SHARED_BELOW_TOOLING = ["tooling", "stacks", "components", "services", "monitoring"] as const;
 const LAYERS: Record<string, readonly string[] | "anything"> = {
   services: ["services"],
@@ -49,6 +52,7 @@ const LAYERS: Record<string, readonly string[] | "anything"> = {
   prove: ["prove", "scripts", "loadtests", "chaos", ...SHARED_BELOW_TOOLING],
   policy: ["policy", "stacks", "components", "services", "monitoring"],
   test: "anything",
+  examples: ["examples"],
 };
 
 /** Code files of the repository with their text (test/support/imports.ts says which are skipped). */
