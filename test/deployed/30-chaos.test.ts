@@ -49,7 +49,7 @@ describe("chaos experiment cpu-squeeze against the deployed ci stack, through `n
     assert.ok(e.ledger!.acked > 0, "no durable message was acked");
   });
 
-  it("cpu-squeeze: the tail verdict names the throttling of the squeezed router, from the Docker stats", () => {
+  it("cpu-squeeze: the tail verdict names the squeezed router (its throttling, or the event-loop delay it causes), from the Docker stats", () => {
     const e = journal.experiments[0];
     // cpu-squeeze lowers router[0]'s limit (chaos/experiments/resources.ts).
     const squeezed = outputs.chaosTargets.router!.containers![0];
@@ -57,10 +57,14 @@ describe("chaos experiment cpu-squeeze against the deployed ci stack, through `n
     const r = e.resources!.find((x) => x.instance === squeezed);
     assert.ok(r, `no resource series for ${squeezed}`);
     assert.ok((r.throttledMsPerS ?? 0) > 0, `${squeezed} was throttled`);
+    // Throttling is named first when it correlates (r >= 0.5). In one CI run the latency stayed high a few
+    // windows after the quota ended (a backlog), throttling correlated at r = 0.39 and the verdict named
+    // the same router's event-loop delay (r = 0.81, 7 of 9 slow windows): the symptom of the same cause.
+    const verdict = e.tail?.verdict ?? `no verdict: ${e.tail?.reason}`;
     assert.match(
-      e.tail?.verdict ?? `no verdict: ${e.tail?.reason}`,
-      new RegExp(`coincide with throttling of ${squeezed} `),
-      `report ${dir}/index.html`,
+      verdict,
+      new RegExp(`coincide with (throttling|event-loop delay) of ${squeezed} `),
+      `${verdict}; report ${dir}/index.html`,
     );
   });
 });
