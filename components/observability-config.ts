@@ -5,12 +5,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
 import {
+  NATS_EXPORTER_JOB,
   SCRAPE_JOBS,
   renderAlertmanagerConfig,
   renderDashboards,
   renderGrafanaProvisioning,
   renderPrometheusConfig,
   renderRuleFiles,
+  type RuleOptions,
   type ScrapeTarget,
 } from "../monitoring";
 import type { Limits } from "./types";
@@ -60,7 +62,8 @@ export function scrapeTargets(o: ScrapeTargetOptions): ScrapeTarget[] {
       probe: { module: "http_2xx", exporter: o.blackbox },
     },
   ];
-  if (o.natsExporter) targets.push({ job: "nats-exporter", targets: [o.natsExporter] });
+  // The job name monitoring's NATS alerts select on.
+  if (o.natsExporter) targets.push({ job: NATS_EXPORTER_JOB, targets: [o.natsExporter] });
   if (o.cadvisor) targets.push({ job: "cadvisor", targets: [o.cadvisor] });
   if (o.loki) targets.push({ job: "loki", targets: [o.loki] });
   return targets;
@@ -216,6 +219,11 @@ export interface PrometheusSpecOptions {
    * their static targets (withEndpointDiscovery).
    */
   endpointDiscovery?: { namespace: string; jobs: Record<string, string> };
+  /**
+   * Options of monitoring/'s rule files, e.g. `natsClusterSize` (the NATS nodes NatsClusterRouteDown
+   * expects as peers). Default: DEFAULT_RULE_OPTIONS, the production profile.
+   */
+  ruleOptions?: Partial<RuleOptions>;
   limits?: Limits;
 }
 
@@ -244,7 +252,7 @@ export function prometheusSpec(o: PrometheusSpecOptions): PartSpec {
         path: `${PROM_DIR}/prometheus.yml`,
         content: d ? withEndpointDiscovery(yml, d.namespace, d.jobs) : yml,
       },
-      ...renderRuleFiles().map((r) => ({
+      ...renderRuleFiles(o.ruleOptions).map((r) => ({
         path: `${PROM_DIR}/rules/${r.name}`,
         content: r.content,
         group: "rules",

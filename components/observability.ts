@@ -132,6 +132,9 @@ export class Observability extends pulumi.ComponentResource {
           loki: args.loki ? `loki:${LOKI_PORT}` : undefined,
         }),
         alertmanager: `alertmanager:${ALERTMANAGER_PORT}`,
+        // Every NATS node has a monitor URL: NatsClusterRouteDown expects the others as each one's peers
+        // (a single node gets no route alert).
+        ruleOptions: { natsClusterSize: Math.max(1, args.natsMonitors.length) },
         limits,
       }),
       args.prometheus.hostPort,

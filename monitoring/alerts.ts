@@ -2,8 +2,10 @@
 import { SCRAPE_JOBS, SERVICE_JOBS } from "./jobs";
 import { AlertingRule, RecordingRule, RuleGroup, RuleOptions, forDuration, runbookUrl } from "./rule-types";
 import { promDurationSeconds, type Severity } from "./burn-rate";
+import { natsAlertDefs } from "./nats-alerts";
 
-interface AlertDef {
+/** One alerting rule as data (rendered by alertingRules); the NATS ones live in nats-alerts.ts. */
+export interface AlertDef {
   alert: string;
   severity: Severity;
   expr: string;
@@ -170,15 +172,9 @@ export function infraAlertDefs(opts: RuleOptions): AlertDef[] {
   ];
 }
 
-export function infraRuleGroups(opts: RuleOptions): RuleGroup[] {
-  const limits: RecordingRule[] = Object.keys(opts.memoryLimitBytes)
-    .sort()
-    .map((job) => ({
-      record: MEMORY_LIMIT_RECORD,
-      expr: `vector(${opts.memoryLimitBytes[job]})`,
-      labels: { job },
-    }));
-  const alerts: AlertingRule[] = infraAlertDefs(opts).map((d) => {
+/** Alert definitions as rules: `for:` capped by maxForSeconds, severity label, annotations with runbook. */
+function alertingRules(defs: AlertDef[], opts: RuleOptions): AlertingRule[] {
+  return defs.map((d) => {
     const f = forDuration(d.forSeconds, opts);
     return {
       alert: d.alert,
@@ -188,8 +184,20 @@ export function infraRuleGroups(opts: RuleOptions): RuleGroup[] {
       annotations: { summary: d.summary, description: d.description, runbook_url: runbookUrl(d.alert, opts) },
     };
   });
+}
+
+export function infraRuleGroups(opts: RuleOptions): RuleGroup[] {
+  const limits: RecordingRule[] = Object.keys(opts.memoryLimitBytes)
+    .sort()
+    .map((job) => ({
+      record: MEMORY_LIMIT_RECORD,
+      expr: `vector(${opts.memoryLimitBytes[job]})`,
+      labels: { job },
+    }));
   return [
     { name: "beamline-limits", rules: limits },
-    { name: "beamline-infra", rules: alerts },
+    { name: "beamline-infra", rules: alertingRules(infraAlertDefs(opts), opts) },
+    // The NATS exporter's series (job nats-exporter); silent where the exporter is off.
+    { name: "beamline-nats", rules: alertingRules(natsAlertDefs(opts), opts) },
   ];
 }

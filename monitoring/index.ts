@@ -11,6 +11,7 @@ import { RenderedFile, renderRules } from "./rules";
 
 export type { RenderedFile, ScrapeTarget, PrometheusConfigOptions, AlertmanagerOptions, RuleOptions };
 export { SCRAPE_JOBS, SERVICE_JOBS } from "./jobs";
+export { NATS_EXPORTER_JOB } from "./nats-alerts";
 export { PROMETHEUS_DATASOURCE_UID };
 export { renderBlackboxConfig, BLACKBOX_MODULES } from "./prometheus-config";
 export { SLOS, validateSlos } from "./slo";

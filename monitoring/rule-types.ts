@@ -62,6 +62,14 @@ export interface RuleOptions {
    * fires. Each throttled period stalls every thread of the cgroup until the period ends.
    */
   cpuThrottledRatio: number;
+  /**
+   * NATS nodes in the cluster, every one scraped by the NATS exporter. NatsClusterRouteDown fires when a
+   * node has routes to fewer than natsClusterSize − 1 distinct peers; with 1 (a single node, no routes)
+   * the alert is not rendered. The Docker component passes its number of NATS monitor URLs.
+   */
+  natsClusterSize: number;
+  /** Share of a node's JetStream max_file_store in use above which NatsJetStreamStorageNearLimit fires. */
+  natsStorageRatio: number;
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
@@ -73,6 +81,9 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   jetstreamPendingBound: 1000,
   eventLoopLagSeconds: 0.2,
   cpuThrottledRatio: 0.25,
+  // The production cluster (Pulumi.prod.yaml and dev run natsReplicas: 3).
+  natsClusterSize: 3,
+  natsStorageRatio: 0.9,
 };
 
 /** Applies the `maxForSeconds` cap; renders whole minutes as "Nm" for readability. */

@@ -1,4 +1,4 @@
-// Assembles every rule file Prometheus loads: one per SLO plus the infrastructure alerts.
+// Assembles every rule file Prometheus loads: one per SLO plus the infrastructure and NATS alerts.
 import { infraRuleGroups } from "./alerts";
 import { DEFAULT_RULE_OPTIONS, RuleOptions, renderGroups } from "./rule-types";
 import { SLOS, Slo, validateSlos } from "./slo";
@@ -26,6 +26,14 @@ export function renderRules(opts: Partial<RuleOptions> = {}, slos: readonly Slo[
   if (!(o.cpuThrottledRatio > 0 && o.cpuThrottledRatio < 1))
     throw new Error(
       `rule option cpuThrottledRatio: expected a number in (0, 1), got ${JSON.stringify(o.cpuThrottledRatio)}`,
+    );
+  if (!(Number.isInteger(o.natsClusterSize) && o.natsClusterSize >= 1))
+    throw new Error(
+      `rule option natsClusterSize: expected a whole number ≥ 1, got ${JSON.stringify(o.natsClusterSize)}`,
+    );
+  if (!(o.natsStorageRatio > 0 && o.natsStorageRatio < 1))
+    throw new Error(
+      `rule option natsStorageRatio: expected a number in (0, 1), got ${JSON.stringify(o.natsStorageRatio)}`,
     );
   return [
     ...slos.map((slo) => ({ name: sloRulesFile(slo), content: renderGroups([sloRuleGroup(slo, o)]) })),

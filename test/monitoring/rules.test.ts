@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
+import { prometheusSpec } from "../../components/observability-config";
 import { SLOS, renderRuleFiles } from "../../monitoring";
 import { cpuThrottleWindow } from "../../monitoring/alerts";
+import { consumerStallWindow } from "../../monitoring/nats-alerts";
 import { toYaml } from "../../monitoring/rule-types";
 import { INFRA_RULES_FILE, sloRulesFile } from "../../monitoring/rules";
 import { ALWAYS_FIRING, infraCases } from "./support/infra-cases";
@@ -134,6 +136,61 @@ describe("monitoring rules (promtool)", function () {
       /cpuThrottledRatio: expected a number in \(0, 1\), got 1.5/,
     );
     assert.throws(() => renderRuleFiles({ cpuThrottledRatio: 0 }), /cpuThrottledRatio/);
+  });
+
+  it("rejects a natsClusterSize below 1 or fractional and a natsStorageRatio outside (0, 1), naming them", () => {
+    assert.throws(
+      () => renderRuleFiles({ natsClusterSize: 0 }),
+      /natsClusterSize: expected a whole number ≥ 1, got 0/,
+    );
+    assert.throws(() => renderRuleFiles({ natsClusterSize: 2.5 }), /natsClusterSize/);
+    assert.throws(
+      () => renderRuleFiles({ natsStorageRatio: 1 }),
+      /natsStorageRatio: expected a number in \(0, 1\), got 1/,
+    );
+  });
+
+  /** The alert rules of the infrastructure file rendered with `opts`, by name. */
+  const infraAlerts = (opts: Parameters<typeof renderRuleFiles>[0]) => {
+    const f = renderRuleFiles(opts).find((x) => x.name === INFRA_RULES_FILE)!;
+    const rules = (YAML.parse(f.content) as { groups: { rules: Record<string, any>[] }[] }).groups.flatMap(
+      (g) => g.rules,
+    );
+    return new Map(rules.filter((r) => r.alert).map((r) => [r.alert as string, r]));
+  };
+
+  it("renders NatsClusterRouteDown's peer count from natsClusterSize, and no route alert for one node", () => {
+    assert.match(
+      infraAlerts({}).get("NatsClusterRouteDown")!.expr,
+      /gnatsd_varz_remotes\{job="nats-exporter"\}\) < 2$/,
+    );
+    const five = infraAlerts({ natsClusterSize: 5 }).get("NatsClusterRouteDown")!;
+    assert.match(five.expr, /\) < 4$/);
+    assert.match(five.annotations.summary, /of its 4 cluster peers/);
+    const single = infraAlerts({ natsClusterSize: 1 });
+    assert.ok(!single.has("NatsClusterRouteDown"), "a single node has no routes to lose");
+    assert.ok(single.has("NatsJetStreamStorageNearLimit") && single.has("NatsJetStreamConsumerStalled"));
+  });
+
+  it("the Docker Prometheus spec renders the rules with the ruleOptions it is given (its NATS node count)", () => {
+    const spec = (ruleOptions?: { natsClusterSize: number }) =>
+      prometheusSpec({
+        image: "prom",
+        stack: "t",
+        scrapeIntervalSeconds: 5,
+        targets: [],
+        alertmanager: "alertmanager:9093",
+        ruleOptions,
+      }).files.find((f) => f.path.endsWith(INFRA_RULES_FILE))!.content;
+    assert.equal(spec(), files.find((f) => f.name === INFRA_RULES_FILE)!.content);
+    assert.equal(spec({ natsClusterSize: 3 }), spec());
+    assert.doesNotMatch(spec({ natsClusterSize: 1 }), /NatsClusterRouteDown/);
+  });
+
+  it("scales NatsJetStreamConsumerStalled's window like the SLO windows, never below 4s", () => {
+    assert.equal(consumerStallWindow({ windowScale: 1 }), "5m");
+    assert.equal(consumerStallWindow({ windowScale: 1 / 60 }), "5s");
+    assert.equal(consumerStallWindow({ windowScale: 1 / 600 }), "4s");
   });
 
   it("scales CpuThrottled's rate window like the SLO windows, never below 4s (1 s scrapes)", () => {

@@ -28,6 +28,41 @@ const cadvisorCfs = (periods: string, throttled: string): [string, string][] => 
   [`container_cpu_cfs_throttled_periods_total{${CADV}}`, throttled],
 ];
 
+/** The NATS exporter's scrape labels and one node's `server_id` (its monitor URL, as the exporter sets it). */
+const NX = 'job="nats-exporter",instance="nats-exporter:7777"';
+const node = (n: number) => `http://nats-${n}:8222`;
+const varz = (metric: string, n: number) => `gnatsd_varz_${metric}{${NX},server_id="${node(n)}"}`;
+/** What NatsClusterRouteDown and NatsJetStreamStorageNearLimit fire with: the node, by server_id. */
+const nodeAlert = (n: number) => ({ job: "nats-exporter", server_id: node(n) });
+/**
+ * A jsz consumer series as the exporter (`-jsz=all`) emits it from server nats-<n>: the server, stream and
+ * consumer labels of collector/jsz.go, with `is_consumer_leader` telling the leader's view apart.
+ */
+const jszConsumer = (metric: string, n: number, leader: number) =>
+  `jetstream_consumer_${metric}{${NX},server_id="${node(n)}",server_name="nats-${n}",cluster="pg-dev-nats",` +
+  `meta_leader="nats-0",is_meta_leader="${n === 0}",account="$G",account_id="$G",stream_name="BEAMLINE_INTAKE",` +
+  `stream_leader="nats-${leader}",is_stream_leader="${n === leader}",consumer_name="router-decide-consumer",` +
+  `consumer_leader="nats-${leader}",is_consumer_leader="${n === leader}"}`;
+/** num_pending, num_ack_pending and ack_floor_stream_seq of one server's view of the intake consumer. */
+const consumerView = (
+  n: number,
+  leader: number,
+  pending: string,
+  ackPending: string,
+  ackFloor: string,
+): [string, string][] => [
+  [jszConsumer("num_pending", n, leader), pending],
+  [jszConsumer("num_ack_pending", n, leader), ackPending],
+  [jszConsumer("ack_floor_stream_seq", n, leader), ackFloor],
+];
+const intakeConsumer = {
+  job: "nats-exporter",
+  stream_name: "BEAMLINE_INTAKE",
+  consumer_name: "router-decide-consumer",
+};
+/** A backlog of 30 arriving after 20 idle minutes, nothing acknowledged since. */
+const lateBacklog = consumerView(0, 0, "0x20 30x10", "0x30", "100x30");
+
 export const INFRA_CASES: Case[] = [
   {
     alert: "TargetDown",
@@ -247,6 +282,134 @@ export const INFRA_CASES: Case[] = [
     name: "start time constant",
     series: [[`process_start_time_seconds{${rt}}`, "1000x15"]],
     evalTime: "8m",
+  },
+  // NATS (monitoring/nats-alerts.ts) in the default 3-node cluster: every node must see 2 peers.
+  {
+    alert: "NatsClusterRouteDown",
+    fires: true,
+    name: "nats-2 stops: the other two see 1 peer (the exporter keeps nats-2's last value, 2)",
+    series: [
+      [varz("remotes", 0), "2x2 1x10"],
+      [varz("remotes", 1), "2x2 1x10"],
+      [varz("remotes", 2), "2x12"],
+      [varz("routes", 0), "8x2 4x10"],
+      [varz("routes", 1), "8x2 4x10"],
+      [varz("routes", 2), "8x12"],
+    ],
+    evalTime: "5m",
+    labels: [nodeAlert(0), nodeAlert(1)],
+    valueText: "1",
+  },
+  {
+    alert: "NatsClusterRouteDown",
+    fires: false,
+    name: "full mesh with pooled routes (8 connections, 2 peers per node) and one node's 1-minute restart blip",
+    series: [
+      [varz("remotes", 0), "2x3 1 2x6"],
+      [varz("remotes", 1), "2x3 1 2x6"],
+      [varz("remotes", 2), "2x3 _ 2x6"],
+      [varz("routes", 0), "8x3 4 8x6"],
+      [varz("routes", 1), "8x3 4 8x6"],
+      [varz("routes", 2), "8x3 _ 8x6"],
+    ],
+    evalTime: "6m",
+  },
+  {
+    alert: "NatsClusterRouteDown",
+    fires: false,
+    name: "no exporter series (exporter off or down; TargetDown covers the latter): nothing to compare",
+    series: [[`up{${NX}}`, "0x10"]],
+    evalTime: "6m",
+  },
+  {
+    alert: "NatsJetStreamStorageNearLimit",
+    fires: true,
+    name: "nats-1's file store at 95% of its 1 GB limit",
+    series: [
+      [varz("jetstream_stats_storage", 0), "400000000x10"],
+      [varz("jetstream_config_max_storage", 0), "1000000000x10"],
+      [varz("jetstream_stats_storage", 1), "950000000x10"],
+      [varz("jetstream_config_max_storage", 1), "1000000000x10"],
+    ],
+    evalTime: "6m",
+    labels: [nodeAlert(1)],
+    valueText: "95%",
+  },
+  {
+    alert: "NatsJetStreamStorageNearLimit",
+    fires: false,
+    name: "80% used stays under the 90% bound",
+    series: [
+      [varz("jetstream_stats_storage", 0), "800000000x10"],
+      [varz("jetstream_config_max_storage", 0), "1000000000x10"],
+    ],
+    evalTime: "6m",
+  },
+  {
+    alert: "NatsJetStreamStorageNearLimit",
+    fires: false,
+    name: "nothing stored (0 of 1 GB), and a node without a limit (0) gives no division by zero",
+    series: [
+      [varz("jetstream_stats_storage", 0), "0x10"],
+      [varz("jetstream_config_max_storage", 0), "1000000000x10"],
+      [varz("jetstream_stats_storage", 1), "500000000x10"],
+      [varz("jetstream_config_max_storage", 1), "0x10"],
+    ],
+    evalTime: "6m",
+  },
+  {
+    alert: "NatsJetStreamStorageNearLimit",
+    fires: false,
+    name: "no exporter series",
+    series: [[`up{${NX}}`, "1x10"]],
+    evalTime: "6m",
+  },
+  {
+    alert: "NatsJetStreamConsumerStalled",
+    fires: true,
+    name: "no router pulls: 40 pending, 10 unacked, ack floor at 100 across a leader move to nats-1",
+    series: [
+      ...consumerView(0, 0, "40x7 _x12", "10x7 _x12", "100x7 _x12"),
+      ...consumerView(1, 1, "_x7 40x12", "_x7 10x12", "_x7 100x12"),
+      // A follower's own (older) view is not the consumer's state.
+      ...consumerView(2, 1, "45x19", "0x19", "90x19"),
+    ],
+    evalTime: "15m",
+    labels: [intakeConsumer],
+    valueText: "50",
+  },
+  {
+    alert: "NatsJetStreamConsumerStalled",
+    fires: false,
+    name: "a busy consumer that acknowledges (floor rises) while a follower's view stands still",
+    series: [
+      ...consumerView(0, 0, "40x20", "10x20", "100+10x20"),
+      ...consumerView(1, 0, "45x20", "0x20", "90x20"),
+    ],
+    evalTime: "15m",
+  },
+  {
+    alert: "NatsJetStreamConsumerStalled",
+    fires: false,
+    name: "idle consumer (zero traffic): nothing waits, the floor stands still for 20 minutes",
+    series: consumerView(0, 0, "0x20", "0x20", "100x20"),
+    evalTime: "15m",
+  },
+  {
+    alert: "NatsJetStreamConsumerStalled",
+    fires: false,
+    name: "a backlog after 20 idle minutes, waiting 3 minutes (under for: 5m)",
+    series: lateBacklog,
+    evalTime: "23m",
+  },
+  {
+    alert: "NatsJetStreamConsumerStalled",
+    fires: true,
+    name: "the same backlog, still unacknowledged after 6 minutes",
+    series: lateBacklog,
+    evalTime: "26m",
+    labels: [intakeConsumer],
+    valueText: "30",
   },
   {
     alert: "Watchdog",
