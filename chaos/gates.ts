@@ -2,7 +2,9 @@
 import type { Role } from "../stacks/outputs";
 import type { GateResult, Measures } from "./journal";
 import type { LedgerReport } from "./ledger";
+import { alertKey, alertNameOfKey, latencyAsLatency, type AlertObservation } from "./measures";
 import type { Gate } from "./model";
+import { unresolvedMessage, type ResolveWait } from "./observe";
 
 export interface GateFacts {
   measures: Measures;
@@ -11,9 +13,47 @@ export interface GateFacts {
   stateAfter: Partial<Record<Role, boolean[]>>;
   /** Rollback steps that threw (the declared state may not be restored). */
   rollbackErrors: string[];
+  /** Alert instances observed (detected-within explains a miss from them). */
+  alerts?: AlertObservation[];
+  /** The wait for the expected alerts to resolve before the baseline. */
+  resolveWait?: ResolveWait;
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? "never" : `${Math.round(ms)} ms`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** detected-within: the earliest detection of an instance of the alert, or why there was none. */
+function detectedWithin(g: Extract<Gate, { kind: "detected-within" }>, f: GateFacts): GateResult {
+  const w = f.resolveWait;
+  if (w && w.alerts.includes(g.alert) && !w.resolved)
+    return { gate: g, pass: false, detail: unresolvedMessage(w) };
+  const hits = Object.entries(f.measures.timeToDetectMs)
+    .filter(([k]) => alertNameOfKey(k) === g.alert)
+    .sort((a, b) => a[1] - b[1]);
+  if (hits.length) {
+    const [key, t] = hits[0];
+    return {
+      gate: g,
+      pass: t <= g.ms,
+      detail: `${key} firing ${secs(t)} after the fault started (bound ${secs(g.ms)})`,
+    };
+  }
+  const start = f.measures.faultStart;
+  const seen = (f.alerts ?? []).filter((a) => a.name === g.alert);
+  const why = seen.length
+    ? seen
+        .map((a) => {
+          const rel = (t: number) => (start === undefined ? "" : ` ${secs(t - start)} after the fault start`);
+          if (a.activeAt !== undefined && start !== undefined && a.activeAt < start)
+            return `${alertKey(a)} was already active before the fault (since${rel(a.activeAt)})`;
+          if (a.firstFiringAt === undefined)
+            return `${alertKey(a)} went pending${a.activeAt === undefined ? "" : rel(a.activeAt)} but never fired`;
+          return `${alertKey(a)} was already firing before the fault`;
+        })
+        .join("; ")
+    : `no instance of ${g.alert} went pending or firing`;
+  return { gate: g, pass: false, detail: `${g.alert} not detected: ${why} (bound ${secs(g.ms)})` };
+}
 
 export function evaluateGate(g: Gate, f: GateFacts): GateResult {
   switch (g.kind) {
@@ -77,6 +117,14 @@ export function evaluateGate(g: Gate, f: GateFacts): GateResult {
         pass: b.share <= g.share,
         detail: `${b.failed + b.unknown}/${b.total} requests failed or unknown (${(b.share * 100).toFixed(1)} %, bound ${(g.share * 100).toFixed(1)} %)`,
       };
+    }
+    case "detected-within":
+      return detectedWithin(g, f);
+    case "latency-as-latency": {
+      const s = f.measures.faultLatency?.[g.path];
+      if (!s) return { gate: g, pass: false, detail: `no ${g.path} latency measured for the fault` };
+      const v = latencyAsLatency(s, g.minAddedMs);
+      return { gate: g, pass: v.pass, detail: `${g.path}: ${v.detail}` };
     }
   }
 }

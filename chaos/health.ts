@@ -17,6 +17,8 @@ export function healthUrls(outputs: StackOutputs, role: Role): string[] {
       return outputs.prometheusUrl ? [`${outputs.prometheusUrl}/-/healthy`] : [];
     case "alertmanager":
       return outputs.alertmanagerUrl ? [`${outputs.alertmanagerUrl}/-/healthy`] : [];
+    case "link-proxy":
+      return outputs.linkProxy ? [`${outputs.linkProxy.apiUrl}/version`] : [];
     default:
       return [];
   }

@@ -5,9 +5,9 @@ import type { InstanceTrend } from "../tooling/resources";
 import type { TailVerdict } from "../tooling/tail-cause";
 import type { DriverCapability } from "../tooling/drivers/types";
 import type { LedgerReport } from "./ledger";
-import type { AlertObservation, RequestRecord } from "./measures";
+import type { AlertObservation, LatencyShift, RequestRecord } from "./measures";
 import type { Experiment, Gate } from "./model";
-import type { ProbeSample } from "./observe";
+import type { ProbeSample, ResolveWait } from "./observe";
 
 export interface StepRecord {
   phase: "method" | "rollback";
@@ -34,7 +34,14 @@ export interface Measures {
   firstSuccessAfterFaultMs: Record<"sync" | "durable", number | undefined>;
   errorWindowMs: number;
   blastRadius: { failed: number; unknown: number; total: number; share: number };
+  /**
+   * ms from the fault start to the first poll that saw the instance firing, per alert instance (display
+   * key `Name{label="…"}`) whose own transition to pending (Prometheus `activeAt`) came at or after the
+   * fault start.
+   */
   timeToDetectMs: Record<string, number>;
+  /** Per path: latency and outcomes in the baseline and during the fault (the latency-as-latency gate). */
+  faultLatency?: Record<"sync" | "durable", LatencyShift>;
 }
 
 export type ExperimentStatus = "passed" | "failed";
@@ -46,8 +53,11 @@ export interface ExperimentJournal {
   status: ExperimentStatus;
   /** Why it failed when it did not get as far as the gates (precondition, method error). */
   reasons: string[];
+  /** Start of the load (after the resolve wait, which comes before it). */
   startedAt: number;
   endedAt: number;
+  /** How long the runner waited for the expected alerts (definition.detects) to resolve before the baseline. */
+  resolveWait?: ResolveWait;
   /** Load, probes and observation window end. */
   observedEnd?: number;
   steps: StepRecord[];

@@ -1,6 +1,6 @@
 // Measures per experiment, computed from the request log (pure): time to recover, first success after the
-// fault, error window, blast radius, time to detect per alert, and the per-second series the timeline
-// draws. Latency is measured from the *intended* send time (open model), so a stalled client loop
+// fault, error window, blast radius, time to detect per alert instance, and the per-second series the
+// timeline draws. Latency is measured from the *intended* send time (open model), so a stalled client loop
 // cannot hide a stall of the system under test (coordinated omission).
 import type { Outcome } from "./ledger";
 import type { SteadyState } from "./model";
@@ -139,19 +139,65 @@ export function blastRadius(records: RequestRecord[]): {
 }
 
 export interface AlertObservation {
+  /** The alert's name (label `alertname`). */
   name: string;
-  /** First time it was seen firing (ms epoch). */
+  /**
+   * Every label of the instance but `alertname` (rule labels such as severity included): one alert rule
+   * yields one instance per label set, e.g. one NatsUnreachable per NATS node. Absent in old journals.
+   */
+  labels?: Record<string, string>;
+  /**
+   * Prometheus's `activeAt` (ms epoch): the instance's own transition from inactive to pending, as
+   * /api/v1/alerts reports it. A new value means the instance resolved and became active again.
+   */
+  activeAt?: number;
+  /** First poll (ms epoch) that saw this activation `firing`. */
   firstFiringAt?: number;
-  /** Already firing before the fault started (not a detection of this fault). */
+  /** Already pending or firing before the fault started (not a detection of this fault). */
   preexisting: boolean;
 }
 
-/** Time to detect per alert that started firing after the fault began. */
+/**
+ * Key of one alert instance, also its display form: `NatsUnreachable{instance="nats-1:8222",job="…"}`
+ * (labels sorted), the bare name when it has no other label.
+ */
+export function alertKey(a: { name: string; labels?: Record<string, string> }): string {
+  const ls = Object.entries(a.labels ?? {})
+    .filter(([k]) => k !== "alertname")
+    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return ls.length ? `${a.name}{${ls.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}` : a.name;
+}
+
+/** The alert name of an instance key (`NatsUnreachable{…}` → `NatsUnreachable`). */
+export function alertNameOfKey(key: string): string {
+  const i = key.indexOf("{");
+  return i < 0 ? key : key.slice(0, i);
+}
+
+/**
+ * Whether an instance counts as a detection of a fault that started at `faultStart`: it fired, and its
+ * own transition to pending (`activeAt`) is at or after the fault start. An instance that was already
+ * pending or firing before the fault never counts; another instance of the same alert (another label
+ * set) that became active after it does. Without `activeAt` (old journals), the first firing poll after
+ * the fault start of an instance not pre-existing.
+ */
+export function isDetection(a: AlertObservation, faultStart: number): boolean {
+  if (a.firstFiringAt === undefined) return false;
+  if (a.activeAt !== undefined) return a.activeAt >= faultStart;
+  return !a.preexisting && a.firstFiringAt >= faultStart;
+}
+
+/**
+ * Time to detect per alert instance (display key, see alertKey): first poll that saw it firing minus the
+ * fault start, for instances whose own transition came after the fault started (isDetection).
+ */
 export function timeToDetect(alerts: AlertObservation[], faultStart: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const a of alerts) {
-    if (a.preexisting || a.firstFiringAt === undefined || a.firstFiringAt < faultStart) continue;
-    out[a.name] = a.firstFiringAt - faultStart;
+    if (!isDetection(a, faultStart)) continue;
+    const k = alertKey(a);
+    const t = Math.max(0, a.firstFiringAt! - faultStart);
+    if (out[k] === undefined || t < out[k]) out[k] = t;
   }
   return out;
 }
@@ -193,4 +239,65 @@ export function burnRate(b: SecondBucket, slo: number): number {
   const bad = b.fail.sync + b.fail.durable + b.unknown.sync + b.unknown.durable;
   const total = bad + b.ok.sync + b.ok.durable;
   return total === 0 ? 0 : bad / total / (1 - slo);
+}
+
+/** Latency and outcomes of one path in the baseline and during the fault (successful requests only for latency). */
+export interface LatencyShift {
+  baseline: { ok: number; medianMs?: number; p99Ms?: number };
+  fault: { ok: number; failed: number; unknown: number; medianMs?: number; p99Ms?: number };
+}
+
+/**
+ * The path's requests intended in the baseline [startedAt, faultStart) and during the fault
+ * [faultStart, faultEnd): median and p99 of the successful ones, and the failed/unknown count during the
+ * fault. What the latency-as-latency gate judges.
+ */
+export function latencyShift(
+  records: RequestRecord[],
+  path: Path,
+  startedAt: number,
+  faultStart: number,
+  faultEnd: number,
+): LatencyShift {
+  const of = records.filter((r) => r.path === path);
+  const okLat = (rs: RequestRecord[]) => rs.filter((r) => r.outcome === "ok").map(latencyMs);
+  const base = okLat(inWindow(of, startedAt, faultStart));
+  const during = inWindow(of, faultStart, faultEnd);
+  const fault = okLat(during);
+  return {
+    baseline: { ok: base.length, medianMs: percentile(base, 50), p99Ms: percentile(base, 99) },
+    fault: {
+      ok: fault.length,
+      failed: during.filter((r) => r.outcome === "fail").length,
+      unknown: during.filter((r) => r.outcome === "unknown").length,
+      medianMs: percentile(fault, 50),
+      p99Ms: percentile(fault, 99),
+    },
+  };
+}
+
+/**
+ * "Latency shows as latency, not as errors or loss": no failed or unknown request during the fault, and
+ * the fault's median at least `minAddedMs` above the baseline median (the median, not p99: a few slow
+ * baseline requests on a busy host must not hide the added latency, nor a few fast ones sent just before
+ * the fault took effect fake it).
+ */
+export function latencyAsLatency(s: LatencyShift, minAddedMs: number): { pass: boolean; detail: string } {
+  const ms = (v: number | undefined) => (v === undefined ? "none" : `${Math.round(v)} ms`);
+  const nums = `baseline median ${ms(s.baseline.medianMs)} / p99 ${ms(s.baseline.p99Ms)} (${s.baseline.ok} ok); during the fault median ${ms(s.fault.medianMs)} / p99 ${ms(s.fault.p99Ms)} (${s.fault.ok} ok, ${s.fault.failed} failed, ${s.fault.unknown} unknown)`;
+  const problems: string[] = [];
+  if (s.fault.failed + s.fault.unknown > 0)
+    problems.push(`${s.fault.failed + s.fault.unknown} request(s) failed or unknown during the fault`);
+  if (s.baseline.medianMs === undefined) problems.push("no successful baseline request");
+  if (s.fault.medianMs === undefined) problems.push("no successful request during the fault");
+  const added =
+    s.baseline.medianMs === undefined || s.fault.medianMs === undefined
+      ? undefined
+      : s.fault.medianMs - s.baseline.medianMs;
+  if (added !== undefined && added < minAddedMs)
+    problems.push(`median rose by ${Math.round(added)} ms, less than ${minAddedMs} ms`);
+  return {
+    pass: problems.length === 0,
+    detail: `${problems.length ? `${problems.join("; ")}: ` : `median +${Math.round(added!)} ms (at least ${minAddedMs} ms), no error: `}${nums}`,
+  };
 }

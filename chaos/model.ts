@@ -2,7 +2,13 @@
 // that always run, the faults the system claims to survive and the gates that decide pass/fail. Everything
 // here is pure: validation and precondition checks take plain values so they are unit-tested directly.
 import type { Role } from "../stacks/outputs";
-import type { DriverCapability, InstanceRef, LinkImpairment, ResourceLimits } from "../tooling/drivers/types";
+import type {
+  DriverCapability,
+  InstanceRef,
+  LinkImpairment,
+  LinkLatency,
+  ResourceLimits,
+} from "../tooling/drivers/types";
 
 export type Action =
   | { kind: "kill"; target: InstanceRef; signal?: NodeJS.Signals }
@@ -17,10 +23,26 @@ export type Action =
   | { kind: "squeeze"; target: InstanceRef; limits?: ResourceLimits }
   /** `impairment` undefined removes it. */
   | { kind: "impair"; target: InstanceRef; impairment?: LinkImpairment }
+  /**
+   * Latency on every router ↔ NATS link, added in the stack's link proxy (Toxiproxy, both directions);
+   * `latency` undefined removes it.
+   */
+  | { kind: "proxy-latency"; latency?: LinkLatency }
   /** Wait until the instance answers its health check (e.g. "NATS is back" = /healthz ok). */
   | { kind: "await-healthy"; target: InstanceRef; timeoutMs?: number }
   /** Hold the current state (fault in place) for a while. */
-  | { kind: "wait"; ms: number };
+  | { kind: "wait"; ms: number }
+  /**
+   * Hold the fault until Prometheus fires `alert` for it: an instance firing whose own transition to
+   * pending (`activeAt`) is at or after the fault start. Throws after `timeoutMs` (default 180 s).
+   * Driver-independent; like `wait`, not a fault itself.
+   */
+  | { kind: "await-alert"; alert: string; timeoutMs?: number };
+
+/** Steps that only wait (not a fault): the fault starts at the first other method step. */
+export function isWaitAction(a: Action): boolean {
+  return a.kind === "wait" || a.kind === "await-healthy" || a.kind === "await-alert";
+}
 
 export interface Step {
   label: string;
@@ -55,7 +77,17 @@ export type Gate =
   /** After rollbacks, the stack matches what it was before the experiment (instances, limits, links). */
   | { kind: "declared-state" }
   /** At most this share of all requests failed or had an unknown outcome. */
-  | { kind: "blast-radius-at-most"; share: number };
+  | { kind: "blast-radius-at-most"; share: number }
+  /**
+   * Latency shows as latency: no failed or unknown request on `path` during the fault, and the median of
+   * its successful requests during the fault at least `minAddedMs` above the baseline median.
+   */
+  | { kind: "latency-as-latency"; path: "sync" | "durable"; minAddedMs: number }
+  /**
+   * An instance of `alert` went firing for this fault (its own transition at or after the fault start)
+   * at most `ms` after the fault start. The alert must be listed in `detects`.
+   */
+  | { kind: "detected-within"; alert: string; ms: number };
 
 export interface Experiment {
   name: string;
@@ -78,6 +110,12 @@ export interface Experiment {
   /** Always run, in order, even when a method step threw. Undo every fault the method can leave. */
   rollbacks: Step[];
   gates: Gate[];
+  /**
+   * Alerts the fault is expected to fire, each within `withinMs` of the fault start. Before the baseline
+   * the runner waits until no instance of them is pending or firing, so a detection is this fault's;
+   * the experiment needs Prometheus (`prometheusUrl` in the outputs).
+   */
+  detects?: { alert: string; withinMs: number }[];
 }
 
 export const DEFAULT_STEADY_STATE: SteadyState = {
@@ -100,6 +138,9 @@ export function capabilityFor(a: Action): DriverCapability | undefined {
     case "impair":
       if (!a.impairment) return undefined;
       return a.impairment.delayMs ? "link-delay" : "link-loss";
+    case "proxy-latency":
+      // Removing it needs the proxy too: a stack without one has nothing to remove it from.
+      return "link-proxy";
     default:
       return undefined;
   }
@@ -122,6 +163,23 @@ export function validateExperiment(e: Experiment): string[] {
   if (e.baselineMs < 1000) p.push(`${where}: baselineMs must be >= 1000`);
   if (e.observeMs < h.holdMs) p.push(`${where}: observeMs (${e.observeMs}) must cover holdMs (${h.holdMs})`);
   if (e.method.filter((s) => s.endsFault).length > 1) p.push(`${where}: more than one step marks endsFault`);
+  // Detection: every alert awaited or gated on is an expected one (so it is resolved before the baseline).
+  const expected = new Set((e.detects ?? []).map((d) => d.alert));
+  for (const d of e.detects ?? [])
+    if (!(d.withinMs > 0)) p.push(`${where}: detects ${d.alert} within ${d.withinMs} ms`);
+  for (const g of e.gates)
+    if (g.kind === "detected-within" && !expected.has(g.alert))
+      p.push(`${where}: gate detected-within ${g.alert} is not listed in detects`);
+  const firstFault = e.method.findIndex((s) => !isWaitAction(s.action));
+  e.method.forEach((s, i) => {
+    if (s.action.kind !== "await-alert") return;
+    if (!expected.has(s.action.alert))
+      p.push(`${where}: step ${JSON.stringify(s.label)} awaits ${s.action.alert}, not listed in detects`);
+    if (firstFault < 0 || i < firstFault)
+      p.push(`${where}: step ${JSON.stringify(s.label)} awaits an alert before any fault step`);
+  });
+  if (e.rollbacks.some((s) => s.action.kind === "await-alert"))
+    p.push(`${where}: a rollback awaits an alert (only method steps can)`);
   for (const s of [...e.method, ...e.rollbacks]) {
     if (s.action.kind === "wait" && !(s.action.ms > 0))
       p.push(`${where}: step ${JSON.stringify(s.label)} waits ${s.action.ms} ms`);
@@ -145,6 +203,14 @@ export function validateExperiment(e: Experiment): string[] {
     impair: "impair",
   };
   for (const s of e.method) {
+    if (s.action.kind === "proxy-latency" && s.action.latency) {
+      if (!(s.action.latency.latencyMs > 0))
+        p.push(`${where}: step ${JSON.stringify(s.label)} adds ${s.action.latency.latencyMs} ms of latency`);
+      if (!e.rollbacks.some((r) => r.action.kind === "proxy-latency" && !r.action.latency))
+        p.push(
+          `${where}: step ${JSON.stringify(s.label)} (proxy-latency) has no proxy-latency removal rollback`,
+        );
+    }
     const u = undo[s.action.kind];
     if (!u || !("target" in s.action)) continue;
     const role = s.action.target.role;
@@ -162,13 +228,32 @@ export interface Precondition {
   problems: string[];
 }
 
-/** Whether the stack (instance counts) and the driver (capabilities) can run the experiment. */
+/** Alerts an experiment expects, awaits or gates on: it cannot run without Prometheus. */
+export function alertsNeeded(e: Experiment): string[] {
+  const names = [
+    ...(e.detects ?? []).map((d) => d.alert),
+    ...e.method.flatMap((s) => (s.action.kind === "await-alert" ? [s.action.alert] : [])),
+    ...e.gates.flatMap((g) => (g.kind === "detected-within" ? [g.alert] : [])),
+  ];
+  return [...new Set(names)];
+}
+
+/**
+ * Whether the stack (instance counts, a Prometheus for expected alerts) and the driver (capabilities) can
+ * run the experiment.
+ */
 export function checkPreconditions(
   e: Experiment,
   counts: Partial<Record<Role, number>>,
   caps: Set<DriverCapability>,
+  stack: { prometheusUrl?: string },
 ): Precondition {
   const problems: string[] = [];
+  const alerts = alertsNeeded(e);
+  if (alerts.length && !stack.prometheusUrl)
+    problems.push(
+      `expects alert(s) ${alerts.join(", ")} but the stack outputs have no prometheusUrl (no Prometheus to measure detection): not applicable`,
+    );
   for (const [role, n] of Object.entries(e.needs) as [Role, number][]) {
     const have = counts[role] ?? 0;
     if (have < n) problems.push(`needs ${n} ${role} instance(s), the stack has ${have}: not applicable`);

@@ -4,10 +4,38 @@
 import { escapeXml as esc, lineChart, Marker } from "../tooling/report/charts";
 import { causeCharts, mdTableToHtml, renderResourceTable, renderTail } from "../tooling/report/sections";
 import type { ExperimentJournal, RunJournal } from "./journal";
-import { burnRate, perSecond } from "./measures";
+import { alertKey, alertNameOfKey, burnRate, isDetection, perSecond } from "./measures";
 
 const sec = (t: number, t0: number) => Math.round((t - t0) / 100) / 10;
 const ms = (v: number | undefined) => (v === undefined ? "–" : `${Math.round(v)} ms`);
+const s1 = (v: number) => `${(v / 1000).toFixed(1)} s`;
+
+/** The resolve wait before the baseline, in words. */
+export function resolveWaitText(j: ExperimentJournal): string {
+  const w = j.resolveWait;
+  if (!w) return j.definition.detects?.length ? "not waited (no Prometheus)" : "–";
+  if (w.resolved) return `waited ${s1(w.waitedMs)} for ${w.alerts.join(", ")} to resolve before the baseline`;
+  return `NOT resolved after ${s1(w.waitedMs)} (bound ${s1(w.maxMs)}): ${w.stillActive.join(", ") || w.error || "–"}`;
+}
+
+/**
+ * Time to detect for the summary: each expected alert (its fastest instance, against its bound), then
+ * any other alert instance that fired for the fault, in seconds.
+ */
+export function detectionText(j: ExperimentJournal): string {
+  const ttd = Object.entries(j.measures?.timeToDetectMs ?? {});
+  const expected = j.definition.detects ?? [];
+  const parts = expected.map((d) => {
+    const hits = ttd.filter(([k]) => alertNameOfKey(k) === d.alert).sort((a, b) => a[1] - b[1]);
+    return hits.length
+      ? `${hits[0][0]} ${s1(hits[0][1])} (bound ${s1(d.withinMs)})`
+      : `${d.alert} not detected (bound ${s1(d.withinMs)})`;
+  });
+  const others = ttd.filter(([k]) => !expected.some((d) => d.alert === alertNameOfKey(k)));
+  if (others.length)
+    parts.push(`${expected.length ? "also " : ""}${others.map(([k, t]) => `${k} ${s1(t)}`).join(", ")}`);
+  return parts.join("; ") || "–";
+}
 
 function timeline(j: ExperimentJournal): string {
   const t0 = j.startedAt;
@@ -19,8 +47,12 @@ function timeline(j: ExperimentJournal): string {
       .filter((s) => !s.action.startsWith("wait") && !s.action.startsWith("await"))
       .map((s) => ({ x: x(s.startedAt), label: s.label, color: s.error ? "#dc2626" : "#4b5563" })),
     ...j.alerts
-      .filter((a) => a.firstFiringAt !== undefined && !a.preexisting)
-      .map((a) => ({ x: x(a.firstFiringAt!), label: `alert ${a.name}`, color: "#d97706" })),
+      .filter((a) =>
+        j.measures?.faultStart !== undefined
+          ? isDetection(a, j.measures.faultStart)
+          : a.firstFiringAt !== undefined && !a.preexisting,
+      )
+      .map((a) => ({ x: x(a.firstFiringAt!), label: `alert ${alertKey(a)}`, color: "#d97706" })),
   ];
   const m = j.measures;
   const bands =
@@ -133,14 +165,23 @@ function events(j: ExperimentJournal): string {
           `${s.label} (${s.action}, ${s.endedAt - s.startedAt} ms)${s.error ? ` — ERROR: ${s.error}` : ""}`,
         ] as [number, string, string],
     ),
-    ...j.alerts.map(
-      (a) =>
-        [
-          a.firstFiringAt ?? j.startedAt,
-          "alert",
-          `${a.name} firing${a.preexisting ? " (already before the fault)" : ""}`,
-        ] as [number, string, string],
-    ),
+    ...j.alerts.map((a) => {
+      const fs = j.measures?.faultStart;
+      const since =
+        a.activeAt === undefined
+          ? ""
+          : `, active since ${fs === undefined ? `${sec(a.activeAt, j.startedAt)} s` : `${s1(a.activeAt - fs)} after the fault start`}`;
+      const state = a.firstFiringAt === undefined ? "pending, never firing" : "firing";
+      const before =
+        a.preexisting || (a.activeAt !== undefined && fs !== undefined && a.activeAt < fs)
+          ? " (active already before the fault: not a detection)"
+          : "";
+      return [
+        a.firstFiringAt ?? a.activeAt ?? j.startedAt,
+        "alert",
+        `${alertKey(a)} ${state}${since}${before}`,
+      ] as [number, string, string];
+    }),
   ].sort((a, b) => a[0] - b[0]);
   return `<table><tr><th>t (s)</th><th>kind</th><th>event</th></tr>${rows
     .map(([t, k, e]) => `<tr><td>${sec(t, j.startedAt)}</td><td>${esc(k)}</td><td>${esc(e)}</td></tr>`)
@@ -167,6 +208,13 @@ function experimentSection(j: ExperimentJournal): string {
         .join("")}</table>`,
     );
   }
+  if (j.definition.detects?.length || j.resolveWait) {
+    parts.push(
+      `<p><b>Expected alerts:</b> ${esc(
+        (j.definition.detects ?? []).map((d) => `${d.alert} within ${s1(d.withinMs)}`).join(", ") || "–",
+      )}; <b>resolved before the baseline:</b> ${esc(resolveWaitText(j))}</p>`,
+    );
+  }
   if (m) {
     const ttd = Object.entries(m.timeToDetectMs);
     parts.push(
@@ -191,10 +239,10 @@ function experimentSection(j: ExperimentJournal): string {
             `${m.blastRadius.failed} failed + ${m.blastRadius.unknown} unknown of ${m.blastRadius.total} (${(m.blastRadius.share * 100).toFixed(2)} %)`,
           ],
           [
-            "time to detect",
+            "time to detect (per alert instance whose own transition came after the fault start)",
             ttd.length
-              ? ttd.map(([a, t]) => `${a}: ${ms(t)}`).join(", ")
-              : "no alert fired after the fault (or no Prometheus)",
+              ? ttd.map(([a, t]) => `${a}: ${s1(t)}`).join(", ")
+              : "no alert instance became active and fired after the fault (or no Prometheus)",
           ],
         ]
           .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`)
@@ -229,7 +277,7 @@ export function renderReport(run: RunJournal): string {
   const summary = run.experiments
     .map(
       (e) =>
-        `<tr><td><a href="#${esc(e.name)}">${esc(e.name)}</a></td><td class="${e.status}">${e.status}</td><td>${e.gates.filter((g) => !g.pass).length} failed gate(s)${e.reasons.length ? `; ${esc(e.reasons.join("; "))}` : ""}</td></tr>`,
+        `<tr><td><a href="#${esc(e.name)}">${esc(e.name)}</a></td><td class="${e.status}">${e.status}</td><td>${esc(detectionText(e))}</td><td>${esc(e.resolveWait ? resolveWaitText(e) : "–")}</td><td>${e.gates.filter((g) => !g.pass).length} failed gate(s)${e.reasons.length ? `; ${esc(e.reasons.join("; "))}` : ""}</td></tr>`,
     )
     .join("");
   const na = run.notApplicable.length
@@ -239,7 +287,7 @@ export function renderReport(run: RunJournal): string {
     `<!doctype html><html><head><meta charset="utf-8"><title>chaos run ${esc(run.runId)}</title><style>${css}</style></head><body>`,
     `<h1>Chaos run ${esc(run.runId)} — <span class="${run.status}">${run.status.toUpperCase()}</span></h1>`,
     `<p>stack ${esc(run.stack.stack)} (${esc(run.stack.target)}), driver ${esc(run.stack.driver)}, capabilities: ${esc(run.stack.capabilities.join(", ") || "none")}; started ${esc(run.startedAt)}, ended ${esc(run.endedAt ?? "–")}</p>`,
-    `<table><tr><th>experiment</th><th>status</th><th>notes</th></tr>${summary}</table>`,
+    `<table><tr><th>experiment</th><th>status</th><th>time to detect</th><th>expected alerts resolved before the baseline</th><th>notes</th></tr>${summary}</table>`,
     na,
     ...run.experiments.map(experimentSection),
     "</body></html>",

@@ -1,5 +1,6 @@
-// Runs one experiment end to end: precondition → load + probes + alert polling → baseline → method
-// (fault steps) → rollbacks (always) → observation → drain and ledger → measures → gates → journal.
+// Runs one experiment end to end: precondition → expected alerts resolved → load + probes + alert polling
+// → baseline → method (fault steps) → rollbacks (always) → observation → drain and ledger → measures →
+// gates → journal.
 import crypto from "node:crypto";
 import type { Role, StackOutputs } from "../stacks/outputs";
 import { analyzeResources, ResourceSampler } from "../tooling/resources";
@@ -16,6 +17,7 @@ import {
   errorWindow,
   firstSuccessAfter,
   inWindow,
+  latencyShift,
   p99Ok,
   Path,
   perSecond,
@@ -23,8 +25,8 @@ import {
   timeToDetect,
   timeToRecover,
 } from "./measures";
-import { Action, checkPreconditions, Experiment, faultEndIndex, Step } from "./model";
-import { rolesOf, startObserver } from "./observe";
+import { Action, checkPreconditions, Experiment, faultEndIndex, isWaitAction, Step } from "./model";
+import { awaitAlert, rolesOf, startObserver, unresolvedMessage, waitAlertsResolved } from "./observe";
 
 /** The tenant of the experiments' load and drain. */
 export const CHAOS_TENANT = "chaos";
@@ -36,6 +38,8 @@ export interface RunOptions {
   drainTimeLimitMs?: number;
   /** One line of progress at a time (the CLI rewrites it in place). */
   progress?: (line: string) => void;
+  /** Bound of the wait for the expected alerts to resolve before the baseline (default 240 s). */
+  resolveWaitMaxMs?: number;
 }
 
 export async function driverCapabilities(d: ChaosDriver): Promise<Set<DriverCapability>> {
@@ -50,6 +54,9 @@ export function roleCounts(outputs: StackOutputs, d: ChaosDriver): Partial<Recor
 
 function describe(a: Action): string {
   if (a.kind === "wait") return `wait ${a.ms} ms`;
+  if (a.kind === "await-alert") return `await alert ${a.alert} firing`;
+  if (a.kind === "proxy-latency")
+    return `proxy latency on the router links ${a.latency ? JSON.stringify(a.latency) : "remove"}`;
   if (a.kind === "await-healthy")
     return `await healthy ${a.target.role}${a.target.index === undefined ? "[*]" : `[${a.target.index}]`}`;
   const t = `${a.target.role}${a.target.index === undefined ? "[*]" : `[${a.target.index}]`}`;
@@ -58,7 +65,15 @@ function describe(a: Action): string {
   return `${a.kind} ${t}${a.kind === "kill" && a.signal ? ` ${a.signal}` : ""}`;
 }
 
-async function perform(d: ChaosDriver, a: Action, outputs: StackOutputs): Promise<void> {
+/** Default time limit of an `await-alert` step. */
+export const AWAIT_ALERT_TIMEOUT_MS = 180000;
+
+async function perform(
+  d: ChaosDriver,
+  a: Action,
+  outputs: StackOutputs,
+  ctx: { faultStart?: number },
+): Promise<void> {
   const need = <T>(m: T | undefined, what: string): T => {
     if (!m) throw new Error(`driver ${d.name} cannot ${what}`);
     return m;
@@ -68,6 +83,14 @@ async function perform(d: ChaosDriver, a: Action, outputs: StackOutputs): Promis
       return new Promise((r) => setTimeout(r, a.ms));
     case "await-healthy":
       return awaitHealthy(outputs, a.target.role, a.target.index, a.timeoutMs ?? 30000);
+    case "await-alert":
+      // Driver-independent: Prometheus is read directly. Validation puts a fault step before it.
+      return awaitAlert(
+        outputs.prometheusUrl,
+        a.alert,
+        ctx.faultStart ?? Date.now(),
+        a.timeoutMs ?? AWAIT_ALERT_TIMEOUT_MS,
+      );
     case "kill":
       return d.kill(a.target, a.signal);
     case "start":
@@ -88,6 +111,8 @@ async function perform(d: ChaosDriver, a: Action, outputs: StackOutputs): Promis
       return need(d.squeeze, "squeeze").call(d, a.target, a.limits);
     case "impair":
       return need(d.impairLink, "impair links").call(d, a.target, a.impairment);
+    case "proxy-latency":
+      return need(d.proxyLatency, "add latency in a link proxy").call(d, a.latency);
   }
 }
 
@@ -101,7 +126,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runExperiment(e: Experiment, o: RunOptions): Promise<ExperimentJournal> {
   const say = o.progress ?? (() => undefined);
-  const startedAt = Date.now();
+  let startedAt = Date.now();
   const j: ExperimentJournal = {
     name: e.name,
     title: e.title,
@@ -116,11 +141,30 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     requests: [],
     gates: [],
   };
-  const pre = checkPreconditions(e, roleCounts(o.outputs, o.driver), await driverCapabilities(o.driver));
+  const pre = checkPreconditions(
+    e,
+    roleCounts(o.outputs, o.driver),
+    await driverCapabilities(o.driver),
+    o.outputs,
+  );
   if (!pre.ok) {
     j.reasons.push(...pre.problems.map((p) => `precondition failed: ${p}`));
     j.endedAt = Date.now();
     return j;
+  }
+  // Expected alerts resolved first (e.g. still firing from the load tests or the previous experiment),
+  // so that an activation seen after the fault is this fault's. Before the load starts: the wait adds no
+  // traffic and does not stretch the baseline window. A bound reached fails the experiment (reasons) and
+  // its detected-within gate, and the run goes on for the other gates.
+  const expected = (e.detects ?? []).map((d) => d.alert);
+  if (expected.length && o.outputs.prometheusUrl) {
+    j.resolveWait = await waitAlertsResolved(o.outputs.prometheusUrl, expected, {
+      maxMs: o.resolveWaitMaxMs,
+      progress: (line) => say(`${e.name}: ${line}`),
+    });
+    if (!j.resolveWait.resolved) j.reasons.push(unresolvedMessage(j.resolveWait));
+    startedAt = Date.now();
+    j.startedAt = startedAt;
   }
   j.stateBefore = await snapshot(o.outputs, o.driver);
   const runId = `${e.name}-${crypto.randomBytes(4).toString("hex")}`;
@@ -160,7 +204,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     };
     j.steps.push(rec);
     try {
-      await perform(o.driver, s.action, o.outputs);
+      await perform(o.driver, s.action, o.outputs, { faultStart });
     } catch (err) {
       rec.error = (err as Error).message;
     }
@@ -175,8 +219,7 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     phaseName = "fault";
     for (let i = 0; i < e.method.length; i++) {
       const s = e.method[i];
-      if (faultStart === undefined && s.action.kind !== "wait" && s.action.kind !== "await-healthy")
-        faultStart = Date.now();
+      if (faultStart === undefined && !isWaitAction(s.action)) faultStart = Date.now();
       phaseName = `fault: ${s.label}`;
       const rec = await runStep(s, "method");
       if (rec.error) {
@@ -240,6 +283,8 @@ export async function runExperiment(e: Experiment, o: RunOptions): Promise<Exper
     stateBefore: j.stateBefore,
     stateAfter: j.stateAfter,
     rollbackErrors,
+    alerts: j.alerts,
+    resolveWait: j.resolveWait,
   });
   j.status = j.reasons.length === 0 && j.gates.every((g) => g.pass) ? "passed" : "failed";
   j.endedAt = Date.now();
@@ -273,6 +318,10 @@ export function computeMeasures(
   }
   const both = paths.map((p) => ttr[p]);
   const observed = inWindow(requests, startedAt, observedEnd);
+  const faultLatency = {
+    sync: latencyShift(requests, "sync", startedAt, faultStart, faultEnd),
+    durable: latencyShift(requests, "durable", startedAt, faultStart, faultEnd),
+  };
   return {
     baselineP99Ms: baselineP99,
     faultStart,
@@ -283,5 +332,6 @@ export function computeMeasures(
     errorWindowMs: errorWindow(requests, faultStart).ms,
     blastRadius: blastRadius(observed),
     timeToDetectMs: timeToDetect(alerts, faultStart),
+    faultLatency,
   };
 }

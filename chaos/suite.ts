@@ -57,7 +57,7 @@ export async function runSuite(words: string[], o: SuiteOptions): Promise<SuiteR
     fs.writeFileSync(path.join(dir, "index.html"), renderReport(journal));
   };
   const todo = sel.experiments.filter((e) => {
-    const pre = checkPreconditions(e, counts, caps);
+    const pre = checkPreconditions(e, counts, caps, o.outputs);
     if (pre.ok || !sel.fromSuite.has(e.name)) return true;
     journal.notApplicable.push({ name: e.name, problems: pre.problems });
     return false;

@@ -250,5 +250,7 @@ export function buildAwsStack(opts: AwsStackOptions): StackOutputValues {
     ),
     chaosTargets: pulumi.all(chaosTargets) as pulumi.Output<StackOutputs["chaosTargets"]>,
     validation: validationResult(validation),
+    // The link proxy is a docker-target part (linkProxyEnabled is refused elsewhere).
+    linkProxy: undefined,
   };
 }

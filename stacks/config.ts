@@ -65,6 +65,11 @@ export interface StackConfig {
     tokenTenants: string[];
   };
   router: ServiceSettings & { faultsEnabled: boolean };
+  /**
+   * Toxiproxy between the routers and NATS (docker target only): one proxy per NATS node, the routers'
+   * NATS_URL through it (the gateway stays direct), so chaos can add latency without the kernel's netem.
+   */
+  linkProxy: { enabled: boolean; image: string };
   observability: {
     scrapeIntervalSeconds: number;
     alertWebhookUrl: string;
@@ -143,6 +148,8 @@ export const CONFIG_KEYS = [
   "promtailImage",
   "validationEnabled",
   "validationTenant",
+  "linkProxyEnabled",
+  "linkProxyImage",
   // Target-specific keys of the cloud stacks, validated in stacks/cloud-config.ts.
   ...CLOUD_CONFIG_KEYS,
 ] as const;
@@ -150,7 +157,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** Defaults: the `dev` stack's public images, pinned by tag. Pulumi.yaml declares the same values. */
 export const DEFAULTS = {
-  natsImage: "nats:2.10-alpine",
+  natsImage: "nats:2.15.3-alpine",
   prometheusImage: "prom/prometheus:v2.53.2",
   alertmanagerImage: "prom/alertmanager:v0.27.0",
   blackboxImage: "prom/blackbox-exporter:v0.25.0",
@@ -159,9 +166,10 @@ export const DEFAULTS = {
   cadvisorImage: "gcr.io/cadvisor/cadvisor:v0.49.1",
   lokiImage: "grafana/loki:3.1.1",
   promtailImage: "grafana/promtail:3.1.1",
+  linkProxyImage: "ghcr.io/shopify/toxiproxy:2.5.0",
 } as const;
 
-/** An image reference pinned by tag or digest ("nats:2.10-alpine", "repo/x@sha256:..."), not `latest`. */
+/** An image reference pinned by tag or digest ("nats:2.15.3-alpine", "repo/x@sha256:..."), not `latest`. */
 export function isPinnedImage(ref: string): boolean {
   if (/\s/.test(ref) || ref === "") return false;
   if (/@sha256:[0-9a-f]{64}$/.test(ref)) return true;
@@ -227,7 +235,7 @@ export function parseConfig(raw: RawConfig, stack: string): TargetConfig {
     const v = r.string(key(k), def);
     if (!isPinnedImage(v)) {
       r.problem(
-        `${key(k)} must be an image pinned by tag or digest (e.g. "nats:2.10-alpine"), got ${JSON.stringify(v)}`,
+        `${key(k)} must be an image pinned by tag or digest (e.g. "nats:2.15.3-alpine"), got ${JSON.stringify(v)}`,
       );
     }
     return v;
@@ -404,6 +412,13 @@ export function parseConfig(raw: RawConfig, stack: string): TargetConfig {
       `${key("validationTenant")} ${JSON.stringify(validationTenant)} has no token in ${key("gatewayTenantTokens")}: the smoke test would be refused with 401`,
     );
   }
+  const linkProxy = {
+    enabled: r.bool(key("linkProxyEnabled"), false),
+    image: image("linkProxyImage", DEFAULTS.linkProxyImage),
+  };
+  if (linkProxy.enabled && target !== "docker") {
+    r.problem(`${key("linkProxyEnabled")} is supported on the docker target only, got target ${target}`);
+  }
   const config: StackConfig = {
     target,
     stack,
@@ -418,6 +433,7 @@ export function parseConfig(raw: RawConfig, stack: string): TargetConfig {
     },
     gateway,
     router,
+    linkProxy,
     observability,
     validation: { enabled: validationEnabled, tenant: validationTenant },
   };

@@ -5,6 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { labels, objectPrefix } from "../components/common";
+import { LINK_PROXY_API_PORT, LinkProxy } from "../components/link-proxy";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, NatsCluster, natsClientUrl } from "../components/nats";
 import { Observability } from "../components/observability";
 import { BeamlineService, SERVICE_PORTS } from "../components/service";
@@ -80,6 +81,18 @@ export function buildDockerStack(loaded: DockerStackOptions): StackOutputValues 
     nats: { url: natsUrl, user: config.nats.user, password },
   };
 
+  // The link proxy (optional): Toxiproxy with one proxy per NATS node. Only the routers connect through
+  // it, so chaos can slow the router ↔ NATS links (link-latency) while the gateway's stay direct.
+  const linkProxy = config.linkProxy.enabled
+    ? new LinkProxy("link-proxy", {
+        stack,
+        namePrefix: prefix,
+        network: network.name,
+        image: config.linkProxy.image,
+        natsNodes: nats.nodeNames,
+      })
+    : undefined;
+
   // Services start after NATS is healthy. The router goes first: it creates the intake stream with the
   // configured replicas (the gateway would create it with one), and a healthy gateway then has a router.
   // The router's health is its liveness (/health): it has set the stream up ~0.1 s after it listens when
@@ -89,8 +102,9 @@ export function buildDockerStack(loaded: DockerStackOptions): StackOutputValues 
   // Only the containers wait (startAfter): both images are built or pulled while NATS starts.
   const router = new BeamlineService("router", {
     ...common,
+    ...(linkProxy ? { nats: { ...common.nats, url: linkProxy.natsUrl } } : {}),
     ...serviceArgs(loaded, "router"),
-    startAfter: nats.containers,
+    startAfter: [...nats.containers, ...(linkProxy ? [linkProxy.container] : [])],
   });
   const gateway = new BeamlineService("gateway", {
     ...common,
@@ -121,7 +135,13 @@ export function buildDockerStack(loaded: DockerStackOptions): StackOutputValues 
         tenant: config.validation.tenant,
         token: validationToken(loaded),
         triggers: [gateway.imageDigest, router.imageDigest, natsUrl],
-        dependsOn: [...nats.containers, ...router.containers, ...gateway.containers, ...obs.all],
+        dependsOn: [
+          ...nats.containers,
+          ...(linkProxy ? [linkProxy.container] : []),
+          ...router.containers,
+          ...gateway.containers,
+          ...obs.all,
+        ],
       })
     : undefined;
 
@@ -138,6 +158,7 @@ export function buildDockerStack(loaded: DockerStackOptions): StackOutputValues 
   };
   if (obs.grafana) chaosTargets.grafana = dockerTarget([obs.grafana], net);
   if (validation) chaosTargets.validation = dockerTarget([validation.container], net);
+  if (linkProxy) chaosTargets["link-proxy"] = dockerTarget([linkProxy.container], net);
 
   return {
     target: "docker",
@@ -157,5 +178,11 @@ export function buildDockerStack(loaded: DockerStackOptions): StackOutputValues 
     ),
     chaosTargets: pulumi.all(chaosTargets) as pulumi.Output<StackOutputs["chaosTargets"]>,
     validation: validationResult(validation),
+    linkProxy:
+      linkProxy &&
+      addressesOn([linkProxy.container], network.name).apply(([ip]) => ({
+        apiUrl: `http://${ip}:${LINK_PROXY_API_PORT}`,
+        proxies: linkProxy.routes.map((r) => r.name),
+      })),
   };
 }

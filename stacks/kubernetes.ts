@@ -142,5 +142,7 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
       ])
       .apply(() => chaosTargets as StackOutputs["chaosTargets"]),
     validation: undefined,
+    // The link proxy is a docker-target part (linkProxyEnabled is refused elsewhere).
+    linkProxy: undefined,
   };
 }

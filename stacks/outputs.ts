@@ -3,7 +3,15 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 export type Role =
-  "nats" | "router" | "gateway" | "prometheus" | "alertmanager" | "grafana" | "blackbox" | "validation";
+  | "nats"
+  | "router"
+  | "gateway"
+  | "prometheus"
+  | "alertmanager"
+  | "grafana"
+  | "blackbox"
+  | "validation"
+  | "link-proxy";
 
 /** How chaos tooling reaches one role's instances. */
 export interface ChaosTarget {
@@ -50,6 +58,12 @@ export interface StackOutputs {
   chaosTargets: Partial<Record<Role, ChaosTarget>>;
   /** Result of the one-shot smoke test run at the end of `up`. */
   validation?: { exitCode: number; logTail: string };
+  /**
+   * The link proxy between the routers and NATS (docker target with `linkProxyEnabled`): Toxiproxy's API
+   * reachable from the host (the container's address on the stack network) and its proxy names, one per
+   * NATS node. Chaos adds link latency through it.
+   */
+  linkProxy?: { apiUrl: string; proxies: string[] };
 }
 
 /** Every StackOutputs key; the compiler fails here when StackOutputs gains a key this does not list. */
@@ -69,6 +83,7 @@ export const STACK_OUTPUT_KEYS: Record<keyof StackOutputs, true> = {
   routerMetricsUrls: true,
   chaosTargets: true,
   validation: true,
+  linkProxy: true,
 };
 
 /** Stack outputs as Pulumi values, what every target's builder returns: StackOutputs with each field an Input. */

@@ -50,6 +50,23 @@ export function validateOutputs(raw: unknown, source: string): StackOutputs {
     // Never echo the value: it holds bearer tokens.
     problems.push(`"tenantTokens" must be an object of tenant → token strings`);
   }
+  if (o.linkProxy !== undefined) {
+    const lp = o.linkProxy as Record<string, unknown> | null;
+    if (typeof lp !== "object" || lp === null || Array.isArray(lp)) {
+      problems.push(`"linkProxy" must be an object {apiUrl, proxies}`);
+    } else {
+      if (typeof lp.apiUrl !== "string" || !/^https?:\/\/[^/\s]+\/?$/.test(lp.apiUrl))
+        problems.push(
+          `"linkProxy.apiUrl" must be an http(s) origin like http://172.18.0.5:8474, got ${JSON.stringify(lp.apiUrl)}`,
+        );
+      if (
+        !Array.isArray(lp.proxies) ||
+        lp.proxies.length === 0 ||
+        !lp.proxies.every((p) => typeof p === "string" && /^[A-Za-z0-9_.-]+$/.test(p))
+      )
+        problems.push(`"linkProxy.proxies" must be a non-empty array of proxy names`);
+    }
+  }
   if (typeof o.gatewayUrl === "string" && !/^https?:\/\/[^/\s]+\/?$/.test(o.gatewayUrl)) {
     problems.push(
       `"gatewayUrl" must be an http(s) origin like http://127.0.0.1:8080, got ${JSON.stringify(o.gatewayUrl)}`,
@@ -58,6 +75,7 @@ export function validateOutputs(raw: unknown, source: string): StackOutputs {
   if (problems.length) throw new OutputsError(`${source}: ${problems.join("; ")}`);
   const out = o as unknown as StackOutputs;
   out.gatewayUrl = out.gatewayUrl.replace(/\/$/, "");
+  if (out.linkProxy) out.linkProxy.apiUrl = out.linkProxy.apiUrl.replace(/\/$/, "");
   out.target ??= "docker";
   out.stack ??= "unknown";
   return out;

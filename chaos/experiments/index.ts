@@ -25,8 +25,19 @@ export const EXPERIMENTS: Experiment[] = [
 ];
 
 export const SUITES: Record<string, string[]> = {
-  /** The CI gate against the deployed `ci` stack (docker driver). */
-  ci: ["nats-kill-restart", "router-kill", "gateway-restart", "partition-router", "cpu-squeeze"],
+  /**
+   * The CI gate against the deployed `ci` stack (docker driver). link-latency needs the stack's link proxy
+   * (linkProxyEnabled, set in Pulumi.ci.yaml); link-loss is not here (netem/iptables in the router's
+   * namespace, root on the Docker host).
+   */
+  ci: [
+    "nats-kill-restart",
+    "router-kill",
+    "gateway-restart",
+    "partition-router",
+    "cpu-squeeze",
+    "link-latency",
+  ],
   /** The same on a process-driven loopback stack: signals only, so no partition or squeeze. */
   local: ["nats-kill-restart", "router-kill", "gateway-restart", "router-pause"],
   full: EXPERIMENTS.map((e) => e.name),

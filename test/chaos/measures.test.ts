@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  alertKey,
+  alertNameOfKey,
   blastRadius,
   burnRate,
   errorWindow,
   firstSuccessAfter,
+  isDetection,
   percentile,
   perSecond,
   RequestRecord,
@@ -11,6 +14,8 @@ import {
   slowSeconds,
   timeToRecover,
 } from "../../chaos/measures";
+import * as measures from "../../chaos/measures";
+import { evaluateGates } from "../../chaos/gates";
 import { DEFAULT_STEADY_STATE } from "../../chaos/model";
 import { computeMeasures } from "../../chaos/runner";
 import { natsKillRestart } from "../../chaos/experiments/nats";
@@ -137,6 +142,54 @@ describe("chaos measures", () => {
     assert.deepEqual(t, { NatsDown: 5000 });
   });
 
+  it("time to detect per alert instance, from the instance's own transition (activeAt >= fault start)", () => {
+    const node = (n: number) => ({ instance: `http://nats-${n}:8222/healthz`, severity: "critical" });
+    const t = timeToDetect(
+      [
+        // Firing since the load tests (activeAt before the fault): never a detection, though it fires on.
+        { name: "NatsUnreachable", labels: node(0), activeAt: 2000, firstFiringAt: 3000, preexisting: true },
+        // Same alert name, another label set, active after the fault: a detection of this fault.
+        {
+          name: "NatsUnreachable",
+          labels: node(1),
+          activeAt: 12000,
+          firstFiringAt: 45000,
+          preexisting: false,
+        },
+        // Not marked pre-existing (first seen after the mark) but went pending before the fault: not counted.
+        {
+          name: "SloBurn",
+          labels: { slo: "decide" },
+          activeAt: 9000,
+          firstFiringAt: 20000,
+          preexisting: false,
+        },
+        // Pending only.
+        { name: "RouterNatsDisconnected", labels: {}, activeAt: 11000, preexisting: false },
+        // Became active exactly at the fault start: counts.
+        {
+          name: "ProcessRestarted",
+          labels: { job: "router" },
+          activeAt: 10000,
+          firstFiringAt: 10500,
+          preexisting: false,
+        },
+      ],
+      10000,
+    );
+    assert.deepEqual(t, {
+      'NatsUnreachable{instance="http://nats-1:8222/healthz",severity="critical"}': 35000,
+      'ProcessRestarted{job="router"}': 500,
+    });
+    assert.equal(alertKey({ name: "Watchdog", labels: { alertname: "Watchdog" } }), "Watchdog");
+    assert.equal(alertNameOfKey('NatsUnreachable{instance="a"}'), "NatsUnreachable");
+    // The same instance, pending before the fault and firing after it, is not a detection.
+    assert.equal(
+      isDetection({ name: "A", labels: {}, activeAt: 9999, firstFiringAt: 40000, preexisting: false }, 10000),
+      false,
+    );
+  });
+
   it("per-second buckets and burn rate", () => {
     const recs = series(0, 2000, (t) =>
       t < 1000 ? { outcome: "ok", latency: 10 } : { outcome: t < 1500 ? "fail" : "ok", latency: 20 },
@@ -167,5 +220,87 @@ describe("chaos measures", () => {
     assert.equal(m.timeToRecoverMs, 3900);
     assert.equal(m.firstSuccessAfterFaultMs.sync, 1010);
     assert.equal(m.errorWindowMs, 8901);
+  });
+});
+
+describe("chaos measures: latency shows as latency (link-latency's gate)", () => {
+  // Baseline 0-4 s at 10 ms; the fault 4-12 s; 10 requests/s on the sync path.
+  const shiftOf = (during: (t: number) => { outcome: RequestRecord["outcome"]; latency: number }) =>
+    latencyShift(
+      series(0, 20000, (t) => (t >= 4000 && t < 12000 ? during(t) : { outcome: "ok", latency: 10 })),
+      "sync",
+      0,
+      4000,
+      12000,
+    );
+  const { latencyAsLatency, latencyShift } = measures;
+
+  it("passes when every request succeeds and the median rises by at least the added latency", () => {
+    // The first 300 ms of the fault are still fast (the toxic not yet in place): the median ignores them.
+    const s = shiftOf((t) => ({ outcome: "ok", latency: t < 4300 ? 12 : 215 }));
+    assert.deepEqual(s.baseline, { ok: 40, medianMs: 10, p99Ms: 10 });
+    assert.equal(s.fault.ok, 80);
+    assert.equal(s.fault.failed + s.fault.unknown, 0);
+    assert.equal(s.fault.medianMs, 215);
+    const v = latencyAsLatency(s, 100);
+    assert.equal(v.pass, true, v.detail);
+    assert.match(v.detail, /^median \+205 ms \(at least 100 ms\), no error: baseline median 10 ms/);
+  });
+
+  it("fails when the latency shows as errors, even if the median rose", () => {
+    const s = shiftOf((t) =>
+      t >= 6000 && t < 6300 ? { outcome: "unknown", latency: 5000 } : { outcome: "ok", latency: 215 },
+    );
+    assert.equal(s.fault.unknown, 3);
+    const v = latencyAsLatency(s, 100);
+    assert.equal(v.pass, false);
+    assert.match(v.detail, /^3 request\(s\) failed or unknown during the fault/);
+    const failed = latencyAsLatency(
+      shiftOf((t) => (t < 5000 ? { outcome: "fail", latency: 1 } : { outcome: "ok", latency: 215 })),
+      100,
+    );
+    assert.equal(failed.pass, false);
+    assert.match(failed.detail, /10 request\(s\) failed or unknown/);
+  });
+
+  it("fails when the latency does not show (median below baseline + the bound), naming the rise", () => {
+    const v = latencyAsLatency(
+      shiftOf(() => ({ outcome: "ok", latency: 60 })),
+      100,
+    );
+    assert.equal(v.pass, false);
+    assert.match(v.detail, /median rose by 50 ms, less than 100 ms/);
+    // A slow tail alone (p99) is not a shift of the whole distribution.
+    const tail = shiftOf((t) => ({ outcome: "ok", latency: t % 1000 === 0 ? 400 : 11 }));
+    assert.equal(tail.fault.p99Ms, 400);
+    assert.equal(latencyAsLatency(tail, 100).pass, false);
+  });
+
+  it("fails without successful requests to compare", () => {
+    const none = shiftOf(() => ({ outcome: "fail", latency: 1 }));
+    assert.equal(none.fault.medianMs, undefined);
+    const v = latencyAsLatency(none, 100);
+    assert.equal(v.pass, false);
+    assert.match(v.detail, /no successful request during the fault/);
+    assert.equal(latencyAsLatency(latencyShift([], "sync", 0, 4000, 12000), 100).pass, false);
+  });
+
+  it("computeMeasures records the shift per path and the gate reads it", () => {
+    const sync = series(0, 30000, (t) => ({ outcome: "ok", latency: t >= 4000 && t < 12000 ? 210 : 10 }));
+    const durable = series(0, 30000, () => ({ outcome: "ok", latency: 10 }), "durable");
+    const m = computeMeasures(natsKillRestart, [...sync, ...durable], [], 0, 4000, 12000, 30000);
+    assert.equal(m.faultLatency?.sync.fault.medianMs, 210);
+    assert.equal(m.faultLatency?.durable.fault.medianMs, 10);
+    const facts = { measures: m, stateBefore: {}, stateAfter: {}, rollbackErrors: [] };
+    const [sg, dg] = evaluateGates(
+      [
+        { kind: "latency-as-latency", path: "sync", minAddedMs: 100 },
+        { kind: "latency-as-latency", path: "durable", minAddedMs: 100 },
+      ],
+      facts,
+    );
+    assert.equal(sg.pass, true, sg.detail);
+    assert.match(sg.detail, /^sync: median \+200 ms/);
+    assert.equal(dg.pass, false, "the durable path's 202 does not wait for the router");
   });
 });

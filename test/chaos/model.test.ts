@@ -7,10 +7,12 @@ import { evaluateGates } from "../../chaos/gates";
 import type { ExperimentJournal, Measures, RunJournal } from "../../chaos/journal";
 import { reconcile } from "../../chaos/ledger";
 import {
+  alertsNeeded,
   capabilityFor,
   checkPreconditions,
   Experiment,
   faultEndIndex,
+  isWaitAction,
   validateExperiment,
 } from "../../chaos/model";
 import { renderReport } from "../../chaos/report";
@@ -31,7 +33,10 @@ describe("chaos experiment model", () => {
       "gateway-restart",
       "partition-router",
       "cpu-squeeze",
+      "link-latency",
     ]);
+    // link-loss needs netem or iptables inside the router's namespace (root on the Docker host): not in CI.
+    assert.ok(!SUITES.ci.includes("link-loss"));
   });
 
   it("rejects a fault without a rollback, a bad name and an observation shorter than the hold", () => {
@@ -53,23 +58,57 @@ describe("chaos experiment model", () => {
   });
 
   it("3-node experiment fails its precondition on a 1-node stack, passes on 3 nodes", () => {
-    const one = checkPreconditions(natsClusterNodeKill, { nats: 1, router: 1, gateway: 1 }, new Set());
+    const prom = { prometheusUrl: "http://127.0.0.1:9090" };
+    const one = checkPreconditions(natsClusterNodeKill, { nats: 1, router: 1, gateway: 1 }, new Set(), prom);
     assert.equal(one.ok, false);
     assert.match(one.problems.join(), /needs 3 nats instance\(s\), the stack has 1: not applicable/);
     assert.equal(
-      checkPreconditions(natsClusterNodeKill, { nats: 3, router: 1, gateway: 1 }, new Set()).ok,
+      checkPreconditions(natsClusterNodeKill, { nats: 3, router: 1, gateway: 1 }, new Set(), prom).ok,
       true,
     );
   });
 
+  it("an experiment expecting alerts fails its precondition without Prometheus (not applicable in suites)", () => {
+    const counts = { nats: 3, router: 1, gateway: 1 };
+    assert.deepEqual(alertsNeeded(natsClusterNodeKill), ["NatsUnreachable"]);
+    const pre = checkPreconditions(natsClusterNodeKill, counts, new Set(), {});
+    assert.equal(pre.ok, false);
+    assert.deepEqual(pre.problems, [
+      "expects alert(s) NatsUnreachable but the stack outputs have no prometheusUrl (no Prometheus to measure detection): not applicable",
+    ]);
+    // Experiments without expected alerts do not need Prometheus.
+    assert.equal(checkPreconditions(natsKillRestart, counts, new Set(), {}).ok, true);
+  });
+
+  it("detection: await-alert and detected-within name an expected alert, after a fault step", () => {
+    const e: Experiment = {
+      ...natsClusterNodeKill,
+      detects: [],
+      method: [
+        { label: "too early", action: { kind: "await-alert", alert: "X" } },
+        ...natsClusterNodeKill.method,
+      ],
+    };
+    const p = validateExperiment(e);
+    assert.ok(p.some((x) => /"too early" awaits X, not listed in detects/.test(x)));
+    assert.ok(p.some((x) => /"too early" awaits an alert before any fault step/.test(x)));
+    assert.ok(p.some((x) => /gate detected-within NatsUnreachable is not listed in detects/.test(x)));
+    // The await-alert step is not the fault start and the fault still ends when nats[1] is healthy.
+    assert.equal(isWaitAction(natsClusterNodeKill.method[1].action), true);
+    assert.equal(natsClusterNodeKill.method[faultEndIndex(natsClusterNodeKill)].label, "nats[1] healthy");
+  });
+
   it("capabilities: partition and latency need the driver to support them", () => {
     const counts = { nats: 1, router: 1, gateway: 1 };
-    assert.match(checkPreconditions(partitionRouter, counts, new Set()).problems.join(), /"partition"/);
-    assert.equal(checkPreconditions(partitionRouter, counts, new Set(["partition"])).ok, true);
+    assert.match(checkPreconditions(partitionRouter, counts, new Set(), {}).problems.join(), /"partition"/);
+    assert.equal(checkPreconditions(partitionRouter, counts, new Set(["partition"]), {}).ok, true);
+    // link-latency adds its latency in the stack's link proxy (Toxiproxy), not with netem.
     assert.match(
-      checkPreconditions(linkLatency, counts, new Set(["link-loss"])).problems.join(),
-      /"link-delay"/,
+      checkPreconditions(linkLatency, counts, new Set(["link-loss", "link-delay"]), {}).problems.join(),
+      /needs driver capability "link-proxy"/,
     );
+    assert.equal(checkPreconditions(linkLatency, counts, new Set(["link-proxy"]), {}).ok, true);
+    assert.equal(capabilityFor({ kind: "proxy-latency" }), "link-proxy");
     assert.equal(capabilityFor({ kind: "impair", target: { role: "router" } }), undefined); // removal needs nothing
   });
 
@@ -84,7 +123,7 @@ describe("chaos experiment model", () => {
 
   it("select: suites exclude nothing by themselves, explicit names win over suite membership", () => {
     const s = select(["ci", "nats-kill-restart", "nats-cluster-node-kill"]);
-    assert.equal(s.experiments.length, 6);
+    assert.equal(s.experiments.length, SUITES.ci.length + 1);
     assert.equal(s.fromSuite.has("nats-kill-restart"), false);
     assert.equal(s.fromSuite.has("router-kill"), true);
     assert.throws(() => select(["nope"]), /unknown suite or experiment "nope"/);

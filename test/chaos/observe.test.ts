@@ -39,7 +39,7 @@ describe("chaos observer (probes and Prometheus alerts)", () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  it("records probes and first-firing times; pre-existing alerts count again only after resolving", async () => {
+  it("records probes and first-firing times; pre-existing alerts count again only after resolving (no activeAt)", async () => {
     const outputs = {
       gatewayUrl: url,
       prometheusUrl: url,
@@ -51,7 +51,7 @@ describe("chaos observer (probes and Prometheus alerts)", () => {
     const obs = startObserver(outputs, driver, 50);
     try {
       await obs.alertsKnown;
-      assert.equal(obs.alerts.size, 2);
+      assert.equal(obs.alerts.size, 3); // Watchdog and Leftover firing, Pending pending
       obs.markPreexisting();
       firing = ["Watchdog"]; // Leftover resolves
       healthy = false;
@@ -71,7 +71,9 @@ describe("chaos observer (probes and Prometheus alerts)", () => {
     assert.equal(obs.alerts.get("Watchdog")!.preexisting, true);
     assert.equal(obs.alerts.get("Leftover")!.preexisting, false);
     assert.equal(obs.alerts.get("NatsDown")!.preexisting, false);
-    assert.equal(obs.alerts.has("Pending"), false); // pending is not firing
+    // Tracked per instance from pending on, but only a firing poll sets firstFiringAt.
+    assert.equal(obs.alerts.get("Pending")!.firstFiringAt, undefined);
+    assert.equal(obs.alerts.get("Pending")!.preexisting, true);
     assert.ok(obs.probes.some((p) => p.health && p.ready));
   });
 });

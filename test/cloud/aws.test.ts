@@ -284,7 +284,7 @@ describe("aws target under mocks: Pulumi.prod.yaml", function () {
 
   it("exports the StackOutputs shape with ssm chaos targets", () => {
     const o = run.outputs;
-    assertOutputShape(o, ["tenantTokens"]); // Pulumi.prod.yaml sets no gatewayTenantTokens
+    assertOutputShape(o, ["tenantTokens", "linkProxy"]); // Pulumi.prod.yaml sets no gatewayTenantTokens
     assert.equal(o.target, "aws");
     assert.equal(o.gatewayUrl, "http://gateway-lb-123.eu-west-1.elb.amazonaws.com");
     assert.equal(o.natsUrl, "nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222");

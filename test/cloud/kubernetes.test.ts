@@ -233,7 +233,7 @@ describe("kubernetes target under mocks: Pulumi.k8s.yaml", function () {
   it("exports the StackOutputs shape with kubernetes chaos targets", () => {
     const o = run.outputs;
     // No Grafana, no smoke-test job on this target; Pulumi.k8s.yaml sets no gatewayTenantTokens.
-    assertOutputShape(o, ["grafanaUrl", "validation", "tenantTokens"]);
+    assertOutputShape(o, ["grafanaUrl", "validation", "tenantTokens", "linkProxy"]);
     assert.equal(o.target, "kubernetes");
     assert.equal(o.gatewayUrl, "http://gateway.pg-k8s.svc:8080");
     assert.equal(o.natsHostUrls.length, 3);

@@ -275,7 +275,7 @@ describe("stacks/config parseMemory", () => {
 describe("stacks/config isPinnedImage", () => {
   it("accepts tags and digests, rejects bare names and latest", () => {
     for (const ok of [
-      "nats:2.10-alpine",
+      "nats:2.15.3-alpine",
       "proving-ground/nats:ci",
       "localhost:5000/x/y:1",
       `nats@sha256:${"a".repeat(64)}`,
@@ -381,4 +381,44 @@ describe("Pulumi.yaml and the stack files", () => {
       assert.equal(c.stack, stack);
     }
   });
+});
+
+describe("stacks/config: the link proxy keys", () => {
+  it("off by default, with the pinned official Toxiproxy image", () => {
+    const c = parseConfig({}, "dev");
+    assert.deepEqual(c.linkProxy, { enabled: false, image: "ghcr.io/shopify/toxiproxy:2.5.0" });
+    assert.equal(DEFAULTS.linkProxyImage, "ghcr.io/shopify/toxiproxy:2.5.0");
+    assert.deepEqual(
+      parseConfig(raw({ linkProxyEnabled: "true", linkProxyImage: "proving-ground/toxiproxy:ci" }), "ci")
+        .linkProxy,
+      { enabled: true, image: "proving-ground/toxiproxy:ci" },
+    );
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    [
+      "a switch that is not a boolean",
+      { linkProxyEnabled: "sometimes" },
+      /proving-ground:linkProxyEnabled must be true or false/,
+    ],
+    [
+      "an unpinned image",
+      { linkProxyImage: "ghcr.io/shopify/toxiproxy:latest" },
+      /proving-ground:linkProxyImage must be an image pinned by tag or digest/,
+    ],
+    [
+      "the link proxy on a cloud target",
+      { target: "kubernetes", linkProxyEnabled: "true" },
+      /proving-ground:linkProxyEnabled is supported on the docker target only, got target kubernetes/,
+    ],
+  ];
+  for (const [what, values, expected] of bad) {
+    it(`rejects ${what}, naming the key`, () => {
+      const p = problems(values);
+      assert.ok(
+        p.some((m) => expected.test(m)),
+        `no problem matched ${expected}:\n${p.join("\n")}`,
+      );
+    });
+  }
 });

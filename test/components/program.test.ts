@@ -242,10 +242,13 @@ describe("index.ts under mocks: docker target", function () {
     });
 
     it("exports every StackOutputs key with host-reachable addresses", () => {
-      // tenantTokens only exists when gatewayTenantTokens is configured (not here).
-      for (const k of Object.keys(OUTPUT_KEYS).filter((x) => x !== "tenantTokens"))
+      // tenantTokens only exists when gatewayTenantTokens is configured, linkProxy with linkProxyEnabled
+      // (neither here).
+      const absent = ["tenantTokens", "linkProxy"];
+      for (const k of Object.keys(OUTPUT_KEYS).filter((x) => !absent.includes(x)))
         assert.ok(k in run.outputs, `missing output ${k}`);
       assert.ok(!("tenantTokens" in run.outputs), "no tenantTokens output without tokens");
+      assert.ok(!("linkProxy" in run.outputs), "no linkProxy output without the link proxy");
       const o = run.outputs as StackOutputs;
       assert.equal(o.target, "docker");
       assert.equal(o.stack, "unit");
@@ -428,6 +431,7 @@ describe("index.ts under mocks: docker target", function () {
       "proving-ground/blackbox-exporter:ci",
       "proving-ground/nats:ci",
       "proving-ground/prometheus:ci",
+      "proving-ground/toxiproxy:ci",
     ]);
     assert.equal(run.mocks.of(TYPES.buildImage).length, 2);
     for (const b of run.mocks.of(TYPES.buildImage)) {
@@ -449,7 +453,7 @@ describe("index.ts under mocks: docker target", function () {
   it("the dev stack file runs pinned public images and a 3-node cluster", async () => {
     const run = await runProgram(stackFileConfig("dev"), { stack: "dev" });
     const images = run.mocks.of(TYPES.remoteImage).map((r) => r.inputs.name);
-    assert.ok(images.includes("nats:2.10-alpine"));
+    assert.ok(images.includes("nats:2.15.3-alpine"));
     assert.ok(images.some((i) => i.startsWith("gcr.io/cadvisor/cadvisor:v")));
     assert.equal(byRole(run, "nats").length, 3);
     assert.equal(run.mocks.of(TYPES.buildImage).length, 2);
@@ -483,6 +487,110 @@ describe("index.ts under mocks: docker target", function () {
     ],
   ];
   for (const [what, values, message] of invalid) {
+    it(`fails on ${what} with a message naming the key`, async () => {
+      await assert.rejects(runProgram(values), message);
+    });
+  }
+});
+
+describe("index.ts under mocks: the link proxy (linkProxyEnabled)", function () {
+  this.timeout(60000);
+  after(clearProgramEnv);
+
+  it("is off by default: no Toxiproxy container, no output, the routers on NATS directly", async () => {
+    const run = await runProgram({ grafanaEnabled: "false" });
+    assert.deepEqual(byRole(run, "link-proxy"), []);
+    assert.ok(!run.mocks.of(TYPES.remoteImage).some((r) => /toxiproxy/.test(r.inputs.name)));
+    assert.ok(!("linkProxy" in run.outputs));
+    assert.ok(!("link-proxy" in (run.outputs as StackOutputs).chaosTargets));
+    for (const role of ["router", "gateway"])
+      assert.ok(
+        reveal<string[]>(byRole(run, role)[0].inputs.envs).includes("NATS_URL=nats://nats-0:4222"),
+        role,
+      );
+  });
+
+  it("on: one proxy per NATS node from a config file, health-gated; only the routers go through it", async () => {
+    const run = await runProgram({ linkProxyEnabled: "true", natsReplicas: "3", routerReplicas: "2" });
+    const [proxy, ...more] = byRole(run, "link-proxy");
+    assert.equal(more.length, 0);
+    assert.equal(proxy.inputs.name, "pg-test-link-proxy");
+    assert.deepEqual(reveal(proxy.inputs.networksAdvanced), [{ name: "pg-test", aliases: ["link-proxy"] }]);
+    assert.ok(
+      run.mocks.of(TYPES.remoteImage).some((r) => r.inputs.name === "ghcr.io/shopify/toxiproxy:2.5.0"),
+    );
+    // The official image's entrypoint is the server: only its flags are set.
+    assert.deepEqual(proxy.inputs.command, [
+      "-host=0.0.0.0",
+      "-port=8474",
+      "-config=/etc/toxiproxy/proxies.json",
+    ]);
+    const [upload] = proxy.inputs.uploads;
+    assert.equal(upload.file, "/etc/toxiproxy/proxies.json");
+    assert.deepEqual(JSON.parse(upload.content), [
+      { name: "nats-0", listen: "0.0.0.0:4222", upstream: "nats-0:4222", enabled: true },
+      { name: "nats-1", listen: "0.0.0.0:4223", upstream: "nats-1:4222", enabled: true },
+      { name: "nats-2", listen: "0.0.0.0:4224", upstream: "nats-2:4222", enabled: true },
+    ]);
+    // Health-gated on its API (the CLI both the official scratch image and the CI image ship).
+    assert.equal(proxy.inputs.wait, true);
+    assert.deepEqual(proxy.inputs.healthcheck.tests, [
+      "CMD",
+      "/toxiproxy-cli",
+      "--host",
+      "http://127.0.0.1:8474",
+      "inspect",
+      "nats-2",
+    ]);
+    assert.ok(proxy.inputs.memory > 0 && Number(proxy.inputs.cpus) > 0, "limits");
+    assert.equal((reveal<unknown[]>(proxy.inputs.ports) ?? []).length, 0, "not published");
+
+    const viaProxy = "NATS_URL=nats://link-proxy:4222,nats://link-proxy:4223,nats://link-proxy:4224";
+    const direct = "NATS_URL=nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222";
+    const routers = byRole(run, "router");
+    assert.equal(routers.length, 2);
+    for (const r of routers) assert.ok(reveal<string[]>(r.inputs.envs).includes(viaProxy), r.inputs.name);
+    const gwEnv = reveal<string[]>(byRole(run, "gateway")[0].inputs.envs);
+    assert.ok(gwEnv.includes(direct), gwEnv.filter((e) => e.startsWith("NATS_URL")).join());
+
+    const o = run.outputs as StackOutputs;
+    assert.match(o.linkProxy!.apiUrl, /^http:\/\/172\.30\.0\.\d+:8474$/);
+    assert.deepEqual(o.linkProxy!.proxies, ["nats-0", "nats-1", "nats-2"]);
+    assert.deepEqual(o.chaosTargets["link-proxy"], {
+      driver: "docker",
+      containers: ["pg-test-link-proxy"],
+      networks: ["pg-test"],
+      volumes: [],
+    });
+    assert.equal(o.natsUrl, direct.slice("NATS_URL=".length), "natsUrl stays the direct one");
+  });
+
+  it("runs the configured image and starts the routers after it", async () => {
+    const run = await runProgram({
+      linkProxyEnabled: "true",
+      linkProxyImage: "registry.example/toxiproxy:2.5.0",
+    });
+    assert.ok(
+      run.mocks.of(TYPES.remoteImage).some((r) => r.inputs.name === "registry.example/toxiproxy:2.5.0"),
+    );
+    // Registered once its start-after dependencies are (as the NATS → router → gateway order).
+    const at = (suffix: string) => run.mocks.resources.indexOf(run.mocks.container(suffix));
+    assert.ok(at("link-proxy") < at("router-0"), "router after the link proxy");
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    [
+      "an unpinned link proxy image",
+      { linkProxyEnabled: "true", linkProxyImage: "ghcr.io/shopify/toxiproxy" },
+      /proving-ground:linkProxyImage must be an image pinned by tag or digest/,
+    ],
+    [
+      "a link proxy switch that is not a boolean",
+      { linkProxyEnabled: "maybe" },
+      /proving-ground:linkProxyEnabled must be true or false/,
+    ],
+  ];
+  for (const [what, values, message] of bad) {
     it(`fails on ${what} with a message naming the key`, async () => {
       await assert.rejects(runProgram(values), message);
     });

@@ -6,11 +6,16 @@
 // but needs no image with iproute2 (nothing can be pulled in CI). It therefore needs the driver to run
 // on the Docker host as root. Delay needs the kernel's sch_netem; loss falls back to an iptables
 // `statistic` DROP rule when netem is missing.
+//
+// Latency without netem: a stack with a link proxy (outputs.linkProxy: Toxiproxy between the routers and
+// NATS) gets it as latency toxics through the proxy's REST API (tooling/toxiproxy.ts), which needs neither
+// root nor anything from the kernel.
 import Docker from "dockerode";
 import { execFile } from "node:child_process";
 import { posix } from "node:path";
 import { promisify } from "node:util";
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
+import { ToxiproxyClient } from "../toxiproxy";
 import type {
   CfsCounters,
   ChaosDriver,
@@ -19,6 +24,7 @@ import type {
   InstanceRef,
   InstanceStats,
   LinkImpairment,
+  LinkLatency,
   ResourceLimits,
   TimeWindow,
 } from "./types";
@@ -325,6 +331,14 @@ export class DockerDriver implements ChaosDriver {
     });
   }
 
+  /** Latency toxics on both streams of every proxy of the stack's link proxy; `undefined` removes them. */
+  async proxyLatency(latency: LinkLatency | undefined): Promise<void> {
+    const lp = this.outputs.linkProxy;
+    if (!lp)
+      throw new Error("docker driver: the stack has no link proxy (outputs.linkProxy; linkProxyEnabled)");
+    await new ToxiproxyClient(lp.apiUrl).setLatency(lp.proxies, latency);
+  }
+
   /** Removes the container and creates it again from its own definition; named volumes survive. */
   async recreate(ref: InstanceRef): Promise<void> {
     for (const n of this.names(ref)) {
@@ -385,6 +399,7 @@ export class DockerDriver implements ChaosDriver {
   async capabilities(): Promise<Set<DriverCapability>> {
     if (this.caps) return this.caps;
     const caps = new Set<DriverCapability>(["partition", "squeeze", "recreate"]);
+    if (this.outputs.linkProxy) caps.add("link-proxy");
     // Probe the kernel once: netem in a throwaway namespace of our own.
     const ns = `pg-chaos-probe-${process.pid}`;
     try {

@@ -5,6 +5,9 @@
 // squeeze simply leaves them out, and experiments needing them report a failed precondition instead of
 // pretending. What a driver kind cannot read (stats, logs) it answers with an explicit `Unavailable`.
 import type { ChaosTarget, Role } from "../../stacks/outputs";
+import type { LinkLatency } from "../toxiproxy";
+
+export type { LinkLatency } from "../toxiproxy";
 
 export interface InstanceRef {
   role: Role;
@@ -42,6 +45,11 @@ export interface ChaosDriver {
   squeeze?(ref: InstanceRef, limits: ResourceLimits | undefined): Promise<void>;
   /** Add latency / packet loss on the instance's network link; `undefined` removes it. */
   impairLink?(ref: InstanceRef, impairment: LinkImpairment | undefined): Promise<void>;
+  /**
+   * Latency on every router ↔ NATS link through the stack's link proxy (outputs.linkProxy, Toxiproxy),
+   * both directions; `undefined` removes it. Needs the "link-proxy" capability.
+   */
+  proxyLatency?(latency: LinkLatency | undefined): Promise<void>;
   /** Remove the instance and create it again from the same definition (volumes kept). Optional. */
   recreate?(ref: InstanceRef): Promise<void>;
   /** What this driver can do beyond the required methods, for experiment preconditions. */
@@ -65,7 +73,14 @@ export interface ChaosDriver {
 }
 
 /** Optional abilities an experiment step can require. */
-export type DriverCapability = "partition" | "squeeze" | "link-loss" | "link-delay" | "recreate";
+export type DriverCapability =
+  | "partition"
+  | "squeeze"
+  | "link-loss"
+  | "link-delay"
+  | "recreate"
+  /** The stack has a link proxy (outputs.linkProxy) the driver can add latency through. */
+  | "link-proxy";
 
 /** What a driver kind cannot supply, and why. */
 export interface Unavailable {
