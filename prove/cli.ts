@@ -22,6 +22,7 @@ the chaos suite and an optional soak against its outputs, destroys it and writes
   --stack <name>           the stack to deploy; Pulumi.<name>.yaml in ${REPO_ROOT} holds its config (required)
   --profiles a,b|none      load profiles (${LOAD_PROFILES.join(", ")}); default all of them
   --duration <d>           duration of each load profile, e.g. 15s or 2m (default ${DEFAULT_SETTINGS.durationS}s)
+  --e2e <prefix,…>|all|none  E2E checks whose id starts with a prefix (e.g. subjects.,errors.gateway.); default all
   --chaos <suite>|none     chaos suite (${Object.keys(SUITES).join(", ")}) or experiments, comma-separated (default ci)
   --soak <d>               a soak after chaos, e.g. 30m or 3h (default none)
   --keep                   keep the stack at the end instead of destroying it
@@ -54,6 +55,7 @@ const FLAGS: Record<string, FlagSpec> = {
   profiles: { type: "string", expected: "a,b|none" },
   profile: { type: "string", expected: "a,b|none" },
   duration: { type: "string", expected: "duration" },
+  e2e: { type: "string", expected: "prefix,…|all|none" },
   chaos: { type: "string", expected: "suite|none" },
   soak: { type: "string", expected: "duration" },
   keep: { type: "boolean" },
@@ -93,6 +95,9 @@ export function parseArgs(argv: string[]): ProveArgs {
         a.profiles = [...new Set(ps)] as ProfileName[];
         break;
       }
+      case "e2e":
+        a.e2e = v === "all" ? undefined : list(flag, v);
+        break;
       case "duration":
         a.loadDurationS = parseDuration(v, "--duration");
         break;

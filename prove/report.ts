@@ -12,7 +12,7 @@ import { escapeXml } from "../tooling/report/charts";
 import { LogFile, refreshIndex } from "../loadtests/report/write";
 import { mdTableToHtml } from "../tooling/report/sections";
 
-export type PhaseKind = "up" | "e2e" | "load" | "chaos" | "soak" | "destroy";
+export type PhaseKind = "up" | "cluster" | "e2e" | "load" | "chaos" | "soak" | "destroy";
 export type PhaseStatus = "passed" | "failed" | "interrupted" | "skipped";
 
 export interface GateOutcome {

@@ -20,6 +20,8 @@ import { LOAD_TENANTS } from "../loadtests/validation-stack";
 import { openDriver } from "../tooling/drivers";
 import type { ChaosDriver } from "../tooling/drivers/types";
 import { runSuite } from "../chaos/suite";
+import { INTAKE_STREAM } from "../services/common/contract";
+import { evaluateCluster, readCluster } from "../tooling/nats-cluster";
 import {
   openStack,
   ReceivedEvent,
@@ -56,6 +58,8 @@ export interface BackendSettings {
 export interface ProveOptions {
   stack: string;
   profiles: ProfileName[];
+  /** E2E check id prefixes (loadtests/e2e); undefined: every check; empty: no E2E phase. */
+  e2e?: string[];
   /** Chaos suite or experiment names for chaos/suite.ts; empty: no chaos phase. */
   chaos: string[];
   /** Seconds of soak after chaos; undefined: no soak phase. */
@@ -204,6 +208,7 @@ const DRIVER_ACTIONS = new Set([
   "reconnect",
   "squeeze",
   "impairLink",
+  "proxyLatency",
   "recreate",
 ]);
 
@@ -278,7 +283,7 @@ export async function runProve(o: ProveOptions, con: ProveConsole = terminalCons
 
   const planned: [string, PhaseKind][] = [
     ["up", "up"],
-    ["e2e", "e2e"],
+    ...(o.e2e?.length === 0 ? [] : [["e2e", "e2e"] as [string, PhaseKind]]),
     ...o.profiles.map((p) => [`load ${p}`, "load"] as [string, PhaseKind]),
     ...(o.chaos.length ? [[`chaos ${o.chaos.join(",")}`, "chaos"] as [string, PhaseKind]] : []),
     ...(o.soakS !== undefined ? [["soak", "soak"] as [string, PhaseKind]] : []),
@@ -519,18 +524,35 @@ export async function runProve(o: ProveOptions, con: ProveConsole = terminalCons
           ...r,
         });
 
-      await phase("e2e", "e2e", async (p) => {
-        const v = await validation("e2e", { mode: "e2e" });
-        p.report = rel(path.join(v.dir, "index.html"));
-        const checks = v.report.e2e ?? [];
-        const failed = checks.filter((c) => !c.passed);
-        p.gates.push({
-          name: "every E2E check passes",
-          passed: checks.length > 0 && failed.length === 0,
-          detail: `${checks.length - failed.length}/${checks.length} passed${failed.length ? `; failed: ${failed.map((c) => c.id).join(", ")}` : ""}`,
+      // A NATS cluster is checked as its own monitoring endpoints see it before anything else runs on it.
+      if (out.natsMonitorUrls.length > 1) {
+        planned.splice(1, 0, ["cluster", "cluster"]);
+        await phase("cluster", "cluster", async (p) => {
+          const checks = evaluateCluster(await readCluster(out.natsMonitorUrls), [INTAKE_STREAM]);
+          p.gates.push(...checks);
         });
-        p.notes.push(...v.report.notes);
-      });
+      }
+
+      if (o.e2e?.length !== 0)
+        await phase("e2e", "e2e", async (p) => {
+          const v = await validation("e2e", {
+            mode: "e2e",
+            e2e: {
+              ...(o.e2e ? { only: o.e2e } : {}),
+              tenants: DEFAULT_E2E_TENANTS,
+              gatewayTimeoutMs: Number.isFinite(timeout) ? timeout : undefined,
+            },
+          });
+          p.report = rel(path.join(v.dir, "index.html"));
+          const checks = v.report.e2e ?? [];
+          const failed = checks.filter((c) => !c.passed);
+          p.gates.push({
+            name: "every E2E check passes",
+            passed: checks.length > 0 && failed.length === 0,
+            detail: `${checks.length - failed.length}/${checks.length} passed${failed.length ? `; failed: ${failed.map((c) => c.id).join(", ")}` : ""}`,
+          });
+          p.notes.push(...v.report.notes);
+        });
 
       for (const name of o.profiles) {
         await phase(`load ${name}`, "load", async (p) => {

@@ -2,11 +2,22 @@
 # Builds the images the `ci` stack runs, without any registry (nothing can be pulled here):
 #   proving-ground/base:bookworm           debootstrap (minbase + wget, ca-certificates) from the machine's
 #                                          Debian mirror, plus the host's `node`, imported with `docker import`
-#   proving-ground/nats:ci                 nats-server            } binaries from the host's Debian packages,
-#   proving-ground/prometheus:ci           prometheus, promtool   } staged into a build context with
-#   proving-ground/alertmanager:ci         alertmanager, amtool   } images/<name>/Dockerfile (FROM the base)
-#   proving-ground/blackbox-exporter:ci    blackbox_exporter      }
+#   proving-ground/nats:ci                 nats-server at the version Pulumi.dev.yaml pins, built from its Go
+#                                          module (scripts/build-go-tool.sh, cached by version)
+#   proving-ground/prometheus:ci           prometheus, promtool   } binaries from the host's Debian packages,
+#   proving-ground/alertmanager:ci         alertmanager, amtool   } staged into a build context with
+#   proving-ground/blackbox-exporter:ci    blackbox_exporter      } images/<name>/Dockerfile (FROM the base)
+#   proving-ground/cadvisor:ci             cAdvisor v0.61.1 from its Go modules with our main (tools/cadvisor)
+#   proving-ground/toxiproxy:ci            Toxiproxy server and CLI v2.5.0 from their Go module (the link proxy)
 # The gateway and router images are built by the Pulumi program itself (docker.Image, BASE_IMAGE arg).
+#
+# The same images are also tagged with the names Pulumi.dev.yaml pins (nats:<version>-alpine,
+# prom/prometheus:v2.53.2, ...) and the base as node:20-slim (the Dockerfiles' default BASE_IMAGE), so
+# the real engine deploys the unmodified `dev` configuration here and pulls nothing: an image that exists
+# locally under the pinned name is used as it is. Only the tag is the pinned one: Prometheus, Alertmanager
+# and the blackbox exporter are Debian's builds (versions printed below), cAdvisor is v0.61.1 with our
+# main, NATS is the pinned version itself.
+# A name that already holds an image not built here (a developer's real public image) is left alone.
 # Each image carries a `proving-ground.inputs-hash` label; an image whose label matches the hash of its
 # current inputs is reused, so repeat runs take a second or two.
 set -euo pipefail
@@ -29,7 +40,6 @@ docker info >/dev/null 2>&1 || die "dockerd is not reachable (start it: dockerd 
 
 # Host binaries and the Debian package that provides each one (the error names the package to install).
 declare -A PKG_OF=(
-  [/usr/sbin/nats-server]=nats-server
   [/usr/bin/prometheus]=prometheus
   [/usr/bin/promtool]=prometheus
   [/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
@@ -42,7 +52,7 @@ for bin in "${!PKG_OF[@]}"; do
   [ -x "$bin" ] || missing+=("${PKG_OF[$bin]} (for $bin)")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  die "missing Debian packages: ${missing[*]} — install with: apt-get install -y docker.io nats-server prometheus prometheus-alertmanager prometheus-blackbox-exporter debootstrap"
+  die "missing Debian packages: ${missing[*]} — install with: apt-get install -y docker.io prometheus prometheus-alertmanager prometheus-blackbox-exporter debootstrap"
 fi
 NODE_BIN=$(command -v node) || die "node not found on PATH (the base image copies the host's node binary)"
 
@@ -153,12 +163,18 @@ build_image() {
   log "$tag built (inputs $h)"
 }
 
-build_image nats nats-server=/usr/sbin/nats-server
+nats_server=$(bash scripts/build-go-tool.sh nats-server) || die "could not build nats-server from its Go module"
+build_image nats nats-server="$nats_server"
 build_image prometheus prometheus=/usr/bin/prometheus promtool=/usr/bin/promtool web=/usr/share/prometheus/web
 # Alertmanager reads its default notification templates from the package data directory.
 build_image alertmanager alertmanager=/usr/bin/prometheus-alertmanager amtool=/usr/bin/amtool \
   share=/usr/share/prometheus/alertmanager
 build_image blackbox-exporter blackbox_exporter=/usr/bin/prometheus-blackbox-exporter
+toxiproxy_server=$(bash scripts/build-go-tool.sh toxiproxy-server) || die "could not build toxiproxy-server from its Go module"
+toxiproxy_cli=$(bash scripts/build-go-tool.sh toxiproxy-cli) || die "could not build toxiproxy-cli from its Go module"
+build_image toxiproxy toxiproxy-server="$toxiproxy_server" toxiproxy-cli="$toxiproxy_cli"
+cadvisor=$(bash scripts/build-go-tool.sh cadvisor) || die "could not build cAdvisor (tools/cadvisor)"
+build_image cadvisor cadvisor="$cadvisor"
 
 # Smoke check after a rebuild: each binary starts inside its image (catches a missing library or a wrong
 # path here rather than in the deploy).
@@ -167,5 +183,35 @@ if [ "$built" = 1 ]; then
   docker run --rm --entrypoint /bin/prometheus proving-ground/prometheus:ci --version >/dev/null 2>&1
   docker run --rm --entrypoint /bin/alertmanager proving-ground/alertmanager:ci --version >/dev/null 2>&1
   docker run --rm --entrypoint /bin/blackbox_exporter proving-ground/blackbox-exporter:ci --version >/dev/null 2>&1
+  docker run --rm --entrypoint /toxiproxy proving-ground/toxiproxy:ci -version >/dev/null
+  docker run --rm --entrypoint /toxiproxy-cli proving-ground/toxiproxy:ci --version >/dev/null
+  docker run --rm proving-ground/cadvisor:ci --help >/dev/null 2>&1
 fi
+# ---- the names Pulumi.dev.yaml pins ---------------------------------------------------------------------
+# dev_image <config key>: the image reference the `dev` stack pins for that key.
+dev_image() {
+  local ref
+  ref=$(awk -v k="proving-ground:$1:" '$1 == k { print $2 }' Pulumi.dev.yaml)
+  [ -n "$ref" ] || die "Pulumi.dev.yaml has no proving-ground:$1"
+  echo "$ref"
+}
+# tag_as <local image> <pinned name>: unless the name holds an image without our label (not built here).
+tag_as() {
+  if docker image inspect "$2" >/dev/null 2>&1 && [ -z "$(image_hash "$2")" ]; then
+    log "$2 exists and was not built here: left as it is"
+    return
+  fi
+  docker tag "$1" "$2"
+  log "$2 = $1"
+}
+for pair in natsImage=proving-ground/nats:ci prometheusImage=proving-ground/prometheus:ci \
+  alertmanagerImage=proving-ground/alertmanager:ci blackboxImage=proving-ground/blackbox-exporter:ci \
+  cadvisorImage=proving-ground/cadvisor:ci; do
+  tag_as "${pair#*=}" "$(dev_image "${pair%%=*}")"
+done
+base_default=$(awk -F= '/^ARG BASE_IMAGE=/ { print $2; exit }' services/gateway/Dockerfile)
+[ -n "$base_default" ] || die "services/gateway/Dockerfile has no ARG BASE_IMAGE default"
+tag_as "$BASE" "$base_default"
+log "versions: $(docker run --rm --entrypoint /usr/local/bin/nats-server proving-ground/nats:ci --version 2>&1 | head -1)," \
+  "$(docker run --rm --entrypoint /bin/prometheus proving-ground/prometheus:ci --version 2>&1 | head -1 | cut -d'(' -f1)"
 log "all CI images ready"

@@ -20,7 +20,7 @@ import {
 } from "./common";
 
 export interface NatsStatefulSetArgs {
-  /** Image with nats-server on PATH, pinned by tag or digest (e.g. "nats:2.10-alpine"). */
+  /** Image with nats-server on PATH, pinned by tag or digest (e.g. "nats:2.15.3-alpine"). */
   image: string;
   /** 1 (single node) or 3 (JetStream cluster, pods nats-0..2). */
   replicas: 1 | 3;

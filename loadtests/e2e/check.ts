@@ -18,7 +18,17 @@ export interface Check {
   title: string;
   /** Upper bound for the check, ms (default 30000). */
   timeoutMs?: number;
+  /**
+   * Injects router faults (ROUTER_FAULTS_ENABLED, a test hook that is off in `dev` and production): on a
+   * stack without it the check fails with a missing capability, so a run there selects the others.
+   */
+  usesRouterFaults?: boolean;
   run(ctx: E2EContext): Promise<void>;
+}
+
+/** The checks of a list that inject router faults, marked so (see Check.usesRouterFaults). */
+export function injectingRouterFaults(checks: Check[]): Check[] {
+  return checks.map((c) => ({ ...c, usesRouterFaults: true }));
 }
 
 export interface CheckResult {

@@ -267,21 +267,31 @@ export class E2EContext {
    * count: a TCP probe (the blackbox exporter's tcp_connect, a healthcheck) is accepted by the server
    * and listed without `lang` until it hangs up, and is not a client holding a connection.
    */
-  async natsConnections(): Promise<{ total: number; names: string[]; probes: number }> {
+  /**
+   * Client connections of every NATS node (/connz): `names` one entry per connection, `clients` one
+   * entry per connection as name@address (a client process is its name and address).
+   */
+  async natsConnections(): Promise<{ total: number; names: string[]; clients: string[]; probes: number }> {
     const names: string[] = [];
+    const clients: string[] = [];
     let probes = 0;
     for (const u of this.outputs.natsMonitorUrls) {
       const res = await fetch(`${u.replace(/\/$/, "")}/connz?limit=1024`, {
         signal: AbortSignal.timeout(3000),
       });
-      const b = (await res.json()) as { connections?: { name?: string; lang?: string }[] };
+      const b = (await res.json()) as { connections?: { name?: string; lang?: string; ip?: string }[] };
       for (const c of b.connections ?? []) {
-        if (c.lang) names.push(c.name || "(unnamed)");
-        else probes++;
+        if (!c.lang) {
+          probes++;
+          continue;
+        }
+        names.push(c.name || "(unnamed)");
+        clients.push(`${c.name || "(unnamed)"}@${c.ip ?? "?"}`);
       }
     }
     names.sort();
-    return { total: names.length, names, probes };
+    clients.sort();
+    return { total: names.length, names, clients, probes };
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,7 @@ const routerCodeChecks: Check[] = Object.entries(ROUTER_ERROR_STATUS).map(([code
   id: `errors.router.${code}`,
   group: "errors" as const,
   title: `router ${code} → HTTP ${status}, message preserved`,
+  usesRouterFaults: true,
   async run(ctx: E2EContext) {
     const t = ctx.tenant(11);
     const message = `injected ${code} ${ctx.uid("m")}`;
@@ -244,6 +245,7 @@ export const errorChecks: Check[] = [
   ...routerCodeChecks,
   {
     id: "errors.router.unknown-code",
+    usesRouterFaults: true,
     group: "errors",
     title: "an error code outside the contract → 502 bad_gateway",
     async run(ctx) {
@@ -258,6 +260,7 @@ export const errorChecks: Check[] = [
   },
   {
     id: "errors.router.non-json",
+    usesRouterFaults: true,
     group: "errors",
     title: "a non-JSON router reply → 502 bad_gateway",
     async run(ctx) {
@@ -272,6 +275,7 @@ export const errorChecks: Check[] = [
   },
   {
     id: "errors.router.intake-code-preserved",
+    usesRouterFaults: true,
     group: "errors",
     title: "the router's intake code fills intake_error_code",
     async run(ctx) {

@@ -1,7 +1,7 @@
 // The E2E suite: every check of the five scenario groups, in order, each executed exactly once. A check
 // that cannot run because the stack lacks a capability fails with that reason; nothing is skipped.
 import { backpressureChecks } from "./backpressure";
-import type { Check, CheckResult } from "./check";
+import { injectingRouterFaults, type Check, type CheckResult } from "./check";
 import { E2EContext, MissingCapability } from "./context";
 import { errorChecks } from "./errors";
 import { idempotencyChecks } from "./idempotency";
@@ -13,9 +13,10 @@ export const ALL_CHECKS: Check[] = [
   ...subjectChecks,
   ...errorChecks,
   ...idempotencyChecks,
-  ...timeoutChecks,
+  // Every timeout and backpressure check makes a router slow or busy through fault injection.
+  ...injectingRouterFaults(timeoutChecks),
   ...reconnectChecks,
-  ...backpressureChecks,
+  ...injectingRouterFaults(backpressureChecks),
 ];
 
 export async function runCheck(ctx: E2EContext, check: Check): Promise<CheckResult> {

@@ -254,6 +254,7 @@ export const subjectChecks: Check[] = [
   },
   {
     id: "subjects.tenant-isolation-faults",
+    usesRouterFaults: true,
     group: "subjects",
     title: "a fault for one tenant does not touch another tenant's requests",
     async run(ctx) {

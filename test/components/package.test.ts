@@ -88,7 +88,7 @@ import {
 
 const small: Limits = limits(0.25, "128Mi");
 const natsArgs: NatsClusterArgs = {
-  stack: "team", namePrefix: "team", network: "team-net", image: "nats:2.10-alpine",
+  stack: "team", namePrefix: "team", network: "team-net", image: "nats:2.15.3-alpine",
   replicas: 3, password: pulumi.secret("pw"), limits: small,
 };
 const nats = new NatsCluster("nats", natsArgs);
@@ -109,7 +109,7 @@ new Observability("obs", obs);
 const job: ValidationJobArgs = { stack: "team", namePrefix: "team", network: "team-net", image: svc.imageRef, dependsOn: svc.containers };
 new ValidationJob("validation", job);
 const ctx: KubeContext = { stack: "team", namespace: "team", namespaceName: "team" };
-natsStatefulSet(ctx, { image: "nats:2.10-alpine", replicas: 1, user: "u", password: "p", limits: small, secretName: "s", jetstreamStorage: "1Gi" });
+natsStatefulSet(ctx, { image: "nats:2.15.3-alpine", replicas: 1, user: "u", password: "p", limits: small, secretName: "s", jetstreamStorage: "1Gi" });
 serviceDeployment(ctx, serviceSpec({ kind: "gateway", image: { kind: "image", name: "gw:1" }, limits: small, nats: { url: "nats://nats-0:4222", user: "u", password: "p" } }), { replicas: 2, job: "gateway", secretName: "s" });
 kubernetesMonitoring(ctx, { natsNodes: ["nats-0"], prometheusImage: "p:1", alertmanagerImage: "a:1", blackboxImage: "b:1", alertWebhookUrl: "http://h/", scrapeIntervalSeconds: 15, prometheusOperator: false });
 const tags = tagger("team", "dev");
@@ -130,7 +130,7 @@ pulumi.runtime.setMocks({
 }, "project", "stack", false);
 const c = require("${NAME}");
 const small = c.limits(0.25, "128Mi");
-const nats = new c.NatsCluster("nats", { stack: "s", namePrefix: "pg-s", network: "net", image: "nats:2.10-alpine", replicas: 3, password: "pw", limits: small });
+const nats = new c.NatsCluster("nats", { stack: "s", namePrefix: "pg-s", network: "net", image: "nats:2.15.3-alpine", replicas: 3, password: "pw", limits: small });
 const router = new c.BeamlineService("router", { kind: "router", stack: "s", namePrefix: "pg-s", network: "net", image: { kind: "image", name: "team/router:1" }, limits: small, nats: { url: c.natsClientUrl(3), user: "u", password: "pw" } });
 const job = new c.ValidationJob("validation", { stack: "s", namePrefix: "pg-s", network: "net", image: "gw", dependsOn: router.containers });
 job.container.uploads.apply((u) => {

@@ -11,10 +11,11 @@ import { SUITES } from "../../chaos/experiments";
 import { ALL_CHECKS } from "../../loadtests/e2e/index";
 import { LOAD_PROFILES } from "../../loadtests/profiles";
 import type { RunReport } from "../../loadtests/report/write";
-import type { PhaseResult, ProveResult } from "../../prove/report";
+import type { ProveResult } from "../../prove/report";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { engineEnv, REPO_ROOT } from "../../scripts/engine";
 import { listStackObjects } from "../../scripts/stack-objects";
+import { proveAccessors } from "../support/prove-run";
 import { CliRun, DEPLOYED_STACK, runStackCli, STATE_DIR } from "../support/deployed-stack";
 
 /** up ~20 s, E2E ~1 min, 5 × ~25 s of load, chaos ~3 min, soak ~75 s, destroy ~7 s; slack for a busy host. */
@@ -24,17 +25,7 @@ describe("npm run prove -- --stack ci: up, E2E, load, chaos, soak, destroy in on
   this.timeout(PROVE_TIMEOUT_MS + 120_000);
   let cli: CliRun<ProveResult>;
   let prove: ProveResult;
-  const phase = (name: string): PhaseResult => {
-    const p = prove.phases.find((x) => x.name === name);
-    assert.ok(p, `phase ${name} is missing; phases: ${prove.phases.map((x) => x.name).join(", ")}`);
-    return p;
-  };
-  /** A phase's own JSON result, beside the index.html its report links. */
-  const phaseJson = <T>(name: string, file: string): T => {
-    const report = phase(name).report;
-    assert.ok(report, `phase ${name} links no report`);
-    return JSON.parse(fs.readFileSync(path.join(cli.dir, path.dirname(report), file), "utf8")) as T;
-  };
+  const { phase, phaseJson } = proveAccessors(() => cli);
 
   before(async function () {
     this.timeout(PROVE_TIMEOUT_MS + 60_000);
@@ -148,6 +139,18 @@ describe("npm run prove -- --stack ci: up, E2E, load, chaos, soak, destroy in on
         e.tail?.verdict ?? `no verdict: ${e.tail?.reason}`,
         new RegExp(`coincide with (throttling|event-loop delay) of ${squeezed} `),
       );
+    });
+    it("link-latency: latency in the link proxy shows as latency (sync median up by ≥ 100 ms, no error), nothing lost", () => {
+      assert.ok(journal.stack.capabilities.includes("link-proxy"), journal.stack.capabilities.join());
+      const e = journal.experiments.find((x) => x.name === "link-latency");
+      assert.ok(e, "link-latency did not run");
+      const gate = e.gates.find((g) => g.gate.kind === "latency-as-latency");
+      assert.ok(gate?.pass, gate?.detail ?? "no latency-as-latency gate");
+      assert.ok(e.gates.find((g) => g.gate.kind === "zero-loss")?.pass);
+      assert.equal(e.ledger!.lost.length, 0);
+      const s = e.measures!.faultLatency!.sync;
+      assert.equal(s.fault.failed + s.fault.unknown, 0, JSON.stringify(s));
+      assert.ok(s.fault.medianMs! >= s.baseline.medianMs! + 100, JSON.stringify(s));
     });
     it("NATS restart: the gateway serves again within 2 s of NATS being back", () => {
       const m = journal.experiments.find((x) => x.name === "nats-kill-restart")!.measures!;

@@ -146,7 +146,7 @@ export interface CliRun<T> {
 }
 
 /**
- * Runs `npm run <script> -- <args> --stack <deployed stack> --report-dir <new folder under reports/>` as a
+ * Runs `npm run <script> -- <args> --stack <stack, default the deployed one> --report-dir <new folder under reports/>` as a
  * user would (the outputs come through `pulumi stack output`), then reads `resultFile` from the one run
  * folder it wrote.
  */
@@ -155,13 +155,14 @@ export async function runStackCli<T>(
   args: string[],
   resultFile: string,
   timeoutMs: number,
+  stack = DEPLOYED_STACK,
 ): Promise<CliRun<T>> {
   const reports = path.join(REPO_ROOT, "reports");
   fs.mkdirSync(reports, { recursive: true });
-  const root = fs.mkdtempSync(path.join(reports, `${script}-${DEPLOYED_STACK}-`));
+  const root = fs.mkdtempSync(path.join(reports, `${script}-${stack}-`));
   const { code, output } = await runNpmScript(
     script,
-    [...args, "--stack", DEPLOYED_STACK, "--report-dir", root],
+    [...args, "--stack", stack, "--report-dir", root],
     timeoutMs,
   );
   const dirs = fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory());

@@ -73,6 +73,20 @@ describe("npm run prove", () => {
       assert.deepEqual([none.profiles, none.chaos], [[], []]);
     });
 
+    it("--e2e selects E2E checks by id prefix: all (default), a list, or none", () => {
+      assert.equal(parseArgs(["--stack", "s"]).e2e, undefined);
+      assert.equal(parseArgs(["--stack", "s", "--e2e", "all"]).e2e, undefined);
+      assert.deepEqual(parseArgs(["--stack", "s", "--e2e", "subjects.,errors.gateway."]).e2e, [
+        "subjects.",
+        "errors.gateway.",
+      ]);
+      assert.deepEqual(parseArgs(["--stack", "s", "--e2e=none"]).e2e, []);
+      assert.throws(
+        () => parseArgs(["--stack", "s", "--e2e", ","]),
+        /--e2e needs a comma-separated list or none/,
+      );
+    });
+
     it("names the flag and what was expected in every usage error", () => {
       const cases: [string[], RegExp][] = [
         [["--stack"], /^--stack needs a value: --stack <name>$/],

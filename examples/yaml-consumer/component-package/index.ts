@@ -20,7 +20,7 @@ import {
 export interface NatsClusterArgs {
   /** Prefix of every Docker object's name (network, containers, volumes), e.g. "yaml-demo". */
   namePrefix: string;
-  /** Image with nats-server on PATH, e.g. "nats:2.10-alpine". */
+  /** Image with nats-server on PATH, e.g. "nats:2.15.3-alpine". */
   image: pulumi.Input<string>;
   /** Client password; pass a secret. */
   password: pulumi.Input<string>;
