@@ -72,7 +72,7 @@ export function infraAlertDefs(opts: RuleOptions): AlertDef[] {
       forSeconds: 30,
       summary: "NATS at {{ $labels.instance }} is unreachable",
       description:
-        "The blackbox TCP probe of the NATS client port {{ $labels.instance }} fails: gateway and router cannot exchange requests.",
+        "The blackbox HTTP probe of NATS /healthz ({{ $labels.instance }}) fails: the node is down or its JetStream is not ready, and gateway and router connected to it cannot exchange requests.",
     },
     {
       alert: "GatewayNatsDisconnected",
