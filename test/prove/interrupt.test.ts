@@ -1,5 +1,5 @@
 // A real `npm run prove`, interrupted: the stack `prove-sigint` (the ci configuration with host ports
-// 58080/59090/59093, so it can run beside a `ci` deployment; state in a temp file backend) is deployed by
+// 28080/29090/29093, so it can run beside a `ci` deployment; state in a temp file backend) is deployed by
 // the engine, the E2E phase runs, and once the load phase has started the whole process group gets SIGINT,
 // as a terminal's Ctrl-C sends it. The run must stop the load, destroy the stack, leave nothing labelled
 // with the stack, remove the stack from the backend and exit 130.
@@ -18,7 +18,10 @@ import { LOCAL_PASSPHRASE, REPO_ROOT, toolchainEnv } from "../../scripts/engine"
 import { listStackObjects, removeStackObjects } from "../../scripts/stack-objects";
 
 const STACK = "prove-sigint";
-const PORTS = { gatewayHostPort: 58080, prometheusHostPort: 59090, alertmanagerHostPort: 59093 };
+// Below the kernel's ephemeral range (32768-60999 here): a client connection of an earlier suite can hold a
+// port in that range as its local port, and Docker then cannot publish it (seen in CI: 58080 "address
+// already in use" right after the dev-ci prove run).
+const PORTS = { gatewayHostPort: 28080, prometheusHostPort: 29090, alertmanagerHostPort: 29093 };
 /** Build, up (images may be built), E2E (~1 min), a few seconds of load, destroy. */
 const RUN_TIMEOUT_MS = 900_000;
 
