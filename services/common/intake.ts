@@ -1,5 +1,8 @@
-// The durable intake stream, created idempotently by whichever service starts first (gateway or router)
-// with identical settings, so start order does not matter.
+// The durable intake stream, created idempotently by whichever service starts first (gateway or router),
+// so start order does not matter. Only the router knows the replica count (ROUTER_JETSTREAM_REPLICAS); the
+// gateway asks for 1. A stream that has fewer replicas than asked for is scaled up (JetStream moves it
+// online): when the gateway won the race on a 3-node cluster, as pods starting together on Kubernetes do,
+// the router's R3 consumer was otherwise refused with "consumer config replica count exceeds parent stream".
 import { JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy, nanos } from "nats";
 import { INTAKE_DUPLICATE_WINDOW_MS, INTAKE_STREAM, INTAKE_SUBJECTS } from "./contract";
 
@@ -16,16 +19,20 @@ export async function ensureIntakeStream(jsm: JetStreamManager, replicas = 1): P
     // One message per subject (= per message id) is enough for pending lookups.
     max_msgs_per_subject: 1,
   };
+  let existing;
   try {
-    await jsm.streams.info(INTAKE_STREAM);
+    existing = await jsm.streams.info(INTAKE_STREAM);
   } catch {
     try {
       await jsm.streams.add(config);
     } catch (e) {
       // Lost a creation race with the other service: fine if it exists now.
-      await jsm.streams.info(INTAKE_STREAM).catch(() => {
+      existing = await jsm.streams.info(INTAKE_STREAM).catch(() => {
         throw e;
       });
     }
+  }
+  if (existing && existing.config.num_replicas < replicas) {
+    await jsm.streams.update(INTAKE_STREAM, { ...existing.config, num_replicas: replicas });
   }
 }

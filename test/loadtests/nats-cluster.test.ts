@@ -91,6 +91,17 @@ describe("tooling/nats-cluster: a real 3-node JetStream cluster", function () {
     assert.match(checks[1].detail, /n0→n1\+n2/);
   });
 
+  it("ensureIntakeStream: an R1 stream the gateway created first is scaled up to the router's R3", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(INTAKE_STREAM);
+    await ensureIntakeStream(jsm); // the gateway: no replica count, 1
+    assert.equal((await jsm.streams.info(INTAKE_STREAM)).config.num_replicas, 1);
+    await ensureIntakeStream(jsm, 3); // the router
+    assert.equal((await jsm.streams.info(INTAKE_STREAM)).config.num_replicas, 3);
+    await ensureIntakeStream(jsm); // the gateway again: never scales down
+    assert.equal((await jsm.streams.info(INTAKE_STREAM)).config.num_replicas, 3);
+  });
+
   it("fails the reachability check, naming the node, when one node is killed", async () => {
     await nodes[2].proc!.stop("SIGKILL", 2000);
     const checks = evaluateCluster(await readCluster(urls()), [INTAKE_STREAM]);
