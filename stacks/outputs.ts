@@ -28,6 +28,8 @@ export interface ChaosTarget {
   /** kubernetes: namespace and label selector; ssm: instance ids and region. */
   namespace?: string;
   selector?: string;
+  /** kubernetes: the kubeconfig file the stack's provider was given (default: $KUBECONFIG, ~/.kube/config). */
+  kubeconfig?: string;
   instanceIds?: string[];
   region?: string;
 }

@@ -9,7 +9,7 @@ import type { FaultSpec } from "../../services/common/contract";
 import { SUBJECTS } from "../../services/common/contract";
 import type { StackOutputs } from "../../stacks/outputs";
 import type { ChaosDriver } from "../../tooling/drivers/types";
-import { createDriver } from "../../tooling/drivers/index";
+import { openDriver } from "../../tooling/drivers/index";
 import { metricSum, metricsUrl, scrape, Sample } from "../../tooling/prom-text";
 import { GATEWAY_ROUTES } from "../../services/common/service-contract";
 
@@ -60,7 +60,7 @@ export class E2EContext {
   readonly tenants: string[];
   readonly agent = new Agent({ connections: 2048, keepAliveTimeout: 10000, pipelining: 1 });
   private ncP?: Promise<NatsConnection>;
-  private driverV?: ChaosDriver;
+  private driverV?: Promise<ChaosDriver>;
   readonly log: (line: string) => void;
   /** Notes the running check attaches to its result (e.g. which configuration mode it verified). */
   pendingNotes: string[] = [];
@@ -159,15 +159,12 @@ export class E2EContext {
     return this.ncP;
   }
 
-  /** The chaos driver for the stack's chaosTargets (docker or process). */
-  driver(): ChaosDriver {
-    if (!this.driverV) {
-      try {
-        this.driverV = createDriver(this.outputs);
-      } catch (e) {
-        throw new MissingCapability(`no chaos driver for this stack: ${(e as Error).message}`);
-      }
-    }
+  /** The chaos driver for the stack's chaosTargets (docker, process, kubernetes, ssm), opened once. */
+  driver(): Promise<ChaosDriver> {
+    this.driverV ??= openDriver(this.outputs).catch((e: Error) => {
+      this.driverV = undefined;
+      throw new MissingCapability(`no chaos driver for this stack: ${e.message}`);
+    });
     return this.driverV;
   }
 
@@ -299,7 +296,7 @@ export class E2EContext {
       const nc = await this.ncP.catch(() => undefined);
       await nc?.close().catch(() => undefined);
     }
-    const d = this.driverV as unknown as { close?: () => Promise<void> } | undefined;
+    const d = (await this.driverV?.catch(() => undefined)) as { close?: () => Promise<void> } | undefined;
     await d?.close?.().catch(() => undefined);
     await this.agent.close().catch(() => undefined);
   }

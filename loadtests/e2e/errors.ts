@@ -353,7 +353,7 @@ export const errorChecks: Check[] = [
       expect(h.status === 200 && h.json?.status === "healthy", "/health 200 healthy", h.text);
       const r = await ctx.decide(ctx.tenant(0));
       expect(r.status === 200, "decide still works", r.text);
-      const running = await ctx.driver().running("gateway");
+      const running = await (await ctx.driver()).running("gateway");
       expect(
         running.length > 0 && running.every(Boolean),
         "every gateway instance still runs (none crashed)",

@@ -35,7 +35,7 @@ async function ready(ctx: E2EContext, timeoutMs = 45000): Promise<void> {
 }
 
 async function natsUp(ctx: E2EContext): Promise<void> {
-  await ctx.driver().start({ role: "nats" });
+  await (await ctx.driver()).start({ role: "nats" });
   await ready(ctx);
 }
 
@@ -56,7 +56,7 @@ export const reconnectChecks: Check[] = [
     title: "NATS killed: /ready 503 and decide 503 unavailable + Retry-After; restarted: resumes by itself",
     timeoutMs: 90000,
     async run(ctx) {
-      const d = ctx.driver();
+      const d = await ctx.driver();
       await ready(ctx);
       const reconnectsBefore = (await ctx.gatewayMetric("gateway_nats_reconnects_total")) ?? 0;
       await d.kill({ role: "nats" });
@@ -92,7 +92,7 @@ export const reconnectChecks: Check[] = [
     title: "requests in flight during a NATS kill each get an answer or an explicit error",
     timeoutMs: 120000,
     async run(ctx) {
-      const d = ctx.driver();
+      const d = await ctx.driver();
       const t = ctx.tenant(3);
       await ready(ctx);
       await ctx.fault({ tenant_id: t, delay_ms: 1500 });
@@ -134,7 +134,7 @@ export const reconnectChecks: Check[] = [
     title: "10 quick NATS restart cycles: the stack resumes by itself afterwards",
     timeoutMs: 180000,
     async run(ctx) {
-      const d = ctx.driver();
+      const d = await ctx.driver();
       await ready(ctx);
       for (let i = 0; i < 10; i++) {
         await d.kill({ role: "nats" });
@@ -160,7 +160,7 @@ export const reconnectChecks: Check[] = [
       "after restarts every client is connected again and holds no more NATS connections than before (/connz)",
     timeoutMs: 120000,
     async run(ctx) {
-      const d = ctx.driver();
+      const d = await ctx.driver();
       await ready(ctx);
       const before = await ctx.natsConnections();
       for (let i = 0; i < 3; i++) {
@@ -213,7 +213,7 @@ export const reconnectChecks: Check[] = [
     title: "no router listening → 503 unavailable + Retry-After; router back → resumes",
     timeoutMs: 90000,
     async run(ctx) {
-      const d = ctx.driver();
+      const d = await ctx.driver();
       await ready(ctx);
       await d.kill({ role: "router" });
       try {
@@ -239,7 +239,7 @@ export const reconnectChecks: Check[] = [
     title: "messages accepted (202) before a NATS restart are all decided after it",
     timeoutMs: 120000,
     async run(ctx) {
-      const d = ctx.driver();
+      const d = await ctx.driver();
       const t = ctx.tenant(4);
       await ready(ctx);
       const ids = Array.from({ length: 30 }, () => ctx.uid("dur"));

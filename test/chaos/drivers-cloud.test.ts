@@ -1,9 +1,11 @@
 // The kubernetes and ssm chaos drivers against recorded API calls: fakes that keep a little state
 // (pods, replicas, container states) so the drivers' waits and parsing are exercised, not just the calls.
 import assert from "node:assert/strict";
+import os from "node:os";
+import path from "node:path";
 import {
   KubernetesDriver,
-  kubernetesDriverFromSdk,
+  kubernetesDriverFromKubeconfig,
   type KubePod,
   type KubernetesApi,
   type KubeWorkload,
@@ -17,19 +19,15 @@ import {
 } from "../../tooling/drivers/ssm";
 import { openDriver } from "../../tooling/drivers/index";
 import type { StackOutputs } from "../../stacks/outputs";
+import { bareOutputs } from "../support/outputs-fixture";
 
-const base: Omit<StackOutputs, "chaosTargets" | "target"> = {
-  stack: "t",
-  gatewayUrl: "http://gw",
-  natsUrl: "nats://nats:4222",
-  natsHostUrls: [],
-  natsUser: "u",
-  natsPassword: "p",
-  natsMonitorUrls: [],
-  routerMetricsUrls: [],
-};
+const base = bareOutputs("t");
 
-/** A fake cluster: workloads with replica counts, pods that a "controller" reconciles on every list. */
+/**
+ * A fake cluster: workloads with replica counts, pods that a "controller" reconciles on every list. Pods a
+ * scale-down removes stay listed as terminating until the next reconcile, as a real one's linger for their
+ * grace period.
+ */
 class FakeCluster implements KubernetesApi {
   calls: string[] = [];
   private seq = 0;
@@ -41,14 +39,15 @@ class FakeCluster implements KubernetesApi {
   private reconcile() {
     for (const w of this.workloads.values()) {
       const live = this.pods.get(w.selector)!.filter((p) => !p.deleting);
-      while (live.length > w.replicas) live.pop();
+      const terminating: KubePod[] = [];
+      while (live.length > w.replicas) terminating.push({ ...live.pop()!, deleting: true });
       for (let i = 0; live.length < w.replicas; i++) {
         const name = w.kind === "StatefulSet" ? `${w.name}-${i}` : `${w.name}-${(this.seq + 1).toString(36)}`;
         if (live.some((p) => p.name === name)) continue;
         // New pods start Pending and become Running on the next list (so waits are exercised).
         live.push({ name, uid: `uid-${++this.seq}`, phase: "Pending", deleting: false });
       }
-      this.pods.set(w.selector, live);
+      this.pods.set(w.selector, [...live, ...terminating]);
     }
   }
   async listPods(ns: string, sel: string) {
@@ -137,10 +136,16 @@ describe("kubernetes chaos driver", () => {
     assert.deepEqual(await d.running("nats"), [true, true, true]);
   });
 
-  it("kill(role) scales to zero and start scales back to the declared replicas", async () => {
+  it("kill(role) scales to zero, deletes every pod with no grace period, and start scales back", async () => {
     const api = cluster();
     const d = await KubernetesDriver.connect(k8sOutputs, api, { sleep: noSleep });
+    const pods = (await api.listPods("pg", "app.kubernetes.io/component=gateway")).map((p) => p.name);
     await d.kill({ role: "gateway" });
+    assert.deepEqual(
+      api.calls.filter((c) => c.startsWith("deletePod")).sort(),
+      pods.map((p) => `deletePod pg ${p} grace=0`).sort(),
+    );
+    assert.equal(pods.length, 2);
     assert.deepEqual(await d.running("gateway"), [false, false]);
     await d.start({ role: "gateway" });
     const scales = api.calls.filter((c) => c.startsWith("scale"));
@@ -329,18 +334,34 @@ describe("ssm chaos driver", () => {
   });
 });
 
-describe("cloud chaos drivers on the real SDKs", () => {
-  it("say which package to install when the SDK is absent (neither is a dependency here)", async () => {
+/** No kubeconfig here: $KUBECONFIG names a file that does not exist while `fn` runs. */
+async function withoutKubeconfig(fn: (file: string) => Promise<void>): Promise<void> {
+  const saved = process.env.KUBECONFIG;
+  const file = path.join(os.tmpdir(), `pg-no-kubeconfig-${process.pid}`, "config");
+  process.env.KUBECONFIG = file;
+  try {
+    await fn(file);
+  } finally {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+  }
+}
+
+describe("cloud chaos drivers on their real clients", () => {
+  it("ssm names the SDK to install; kubernetes needs none and names the kubeconfig it cannot read", async () => {
     assert.throws(() => ssmDriverFromSdk(ssmOutputs), /npm install --no-save @aws-sdk\/client-ssm/);
-    await assert.rejects(
-      kubernetesDriverFromSdk(k8sOutputs),
-      /npm install --no-save @kubernetes\/client-node/,
-    );
+    await withoutKubeconfig(async (file) => {
+      await assert.rejects(kubernetesDriverFromKubeconfig(k8sOutputs), (e: Error) => {
+        assert.ok(e.message.startsWith(`kubeconfig ${file}: cannot be read`), e.message);
+        assert.match(e.message, /ENOENT/);
+        return true;
+      });
+    });
   });
 });
 
 describe("driver factory for cloud stacks", () => {
-  it("routes kubernetes and ssm stacks to their SDK-backed drivers, which name the missing SDK here", async () => {
+  it("routes kubernetes stacks to the kubeconfig-backed driver and ssm stacks to the SDK-backed one", async () => {
     const k8s: StackOutputs = {
       ...base,
       target: "kubernetes",
@@ -351,7 +372,11 @@ describe("driver factory for cloud stacks", () => {
       target: "aws",
       chaosTargets: { nats: { driver: "ssm", instanceIds: ["i-1"], region: "eu-west-1" } },
     };
-    await assert.rejects(openDriver(k8s), /@kubernetes\/client-node is not installed/);
+    await withoutKubeconfig((file) =>
+      assert.rejects(openDriver(k8s), (e: Error) =>
+        e.message.startsWith(`kubeconfig ${file}: cannot be read`),
+      ),
+    );
     await assert.rejects(openDriver(ssm), /@aws-sdk\/client-ssm is not installed/);
   });
 });

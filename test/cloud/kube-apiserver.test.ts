@@ -6,12 +6,12 @@
 // Five broken copies of our gateway Deployment must be refused with the server's own message. No
 // controller-manager, scheduler or kubelet runs: nothing here shows that a pod starts.
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import { Test, type Suite } from "mocha";
 import { KubeApiServer, type KubeResponse } from "../../tooling/local/kube-apiserver";
 import { waitFor } from "../../tooling/local/wait";
 import { clearProgramEnv, type ConfigValues } from "../components/mocks";
+import { stopKubeApiServer } from "../support/outputs-fixture";
 import { readStackConfig } from "../support/stack-config";
 import { reveal, runCloudProgram } from "./mocks";
 
@@ -184,12 +184,7 @@ describe("kubernetes target against a real kube-apiserver: server-side dry run, 
 
   after(async () => {
     if (!server) return;
-    const pids = server.procs.map((p) => p.pid!);
-    await server.stop();
-    assert.equal(server.running, false, "etcd and kube-apiserver exited");
-    for (const pid of pids)
-      assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, `pid ${pid} is gone`);
-    assert.equal(fs.existsSync(server.dir), false, `${server.dir} removed`);
+    await stopKubeApiServer(server);
   });
 
   it("is a real kube-apiserver v1.34.4 that serves every kind the program creates but the operator's", async () => {

@@ -2,7 +2,7 @@
 // `kubernetes` and `ssm` here (registerDriver) without touching the callers.
 import type { ChaosTarget, StackOutputs } from "../../stacks/outputs";
 import { DockerDriver } from "./docker";
-import { kubernetesDriverFromSdk } from "./kubernetes";
+import { kubernetesDriverFromKubeconfig } from "./kubernetes";
 import { ProcessDriver } from "./process";
 import { ssmDriverFromSdk } from "./ssm";
 import type { ChaosDriver } from "./types";
@@ -14,8 +14,9 @@ type DriverName = ChaosTarget["driver"];
 const factories = new Map<DriverName, DriverFactory>([
   ["docker", (o) => new DockerDriver(o)],
   ["process", (o) => new ProcessDriver(o)],
-  // Cloud drivers load their SDKs only when a stack names them (neither SDK is a dependency here).
-  ["kubernetes", (o) => kubernetesDriverFromSdk(o)],
+  // kubernetes: no SDK needed, reads $KUBECONFIG (or ~/.kube/config). ssm loads its SDK only when a stack
+  // names it (not a dependency here).
+  ["kubernetes", (o) => kubernetesDriverFromKubeconfig(o)],
   ["ssm", (o) => ssmDriverFromSdk(o)],
 ]);
 

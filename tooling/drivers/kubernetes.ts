@@ -2,11 +2,13 @@
 // "kubernetes": namespace + label selector). kill(one pod) deletes it with no grace period and the
 // controller replaces it; kill(the whole role) scales the workload to zero and start() scales it back.
 // It talks to the cluster through the small KubernetesApi interface below, so it is unit-tested against
-// recorded calls and needs no SDK here; kubernetesDriverFromSdk (bottom) wires @kubernetes/client-node.
+// recorded calls; kubernetesDriverFromKubeconfig (bottom) wires it to the dependency-free client of
+// tooling/kube-api.ts (node's https, the kubeconfig of $KUBECONFIG or ~/.kube/config): no SDK needed.
 //
 // Kubernetes has no freeze without exec'ing into images that may have no shell, so pause/unpause are
 // rejected with a clear error rather than approximated.
 import type { ChaosTarget, Role, StackOutputs } from "../../stacks/outputs";
+import { KubeClient, kubernetesApi } from "../kube-api";
 import { ChaosDriver, DriverCapability, InstanceRef, withoutReads } from "./types";
 
 /** What the resource sampler and the log bundling get from this driver kind. */
@@ -21,6 +23,8 @@ export interface KubePod {
   phase: string;
   /** metadata.deletionTimestamp is set (terminating). */
   deleting: boolean;
+  /** The Ready condition is True (its readiness probe passes); undefined when not known. */
+  ready?: boolean;
 }
 
 export interface KubeWorkload {
@@ -30,7 +34,7 @@ export interface KubeWorkload {
   replicas: number;
 }
 
-/** The handful of API calls the driver needs (see the wiring example at the top of this file). */
+/** The handful of API calls the driver needs (on a real cluster: kubernetesApi of tooling/kube-api.ts). */
 export interface KubernetesApi {
   listPods(namespace: string, labelSelector: string): Promise<KubePod[]>;
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
@@ -123,13 +127,16 @@ export class KubernetesDriver implements ChaosDriver {
     return pods[ref.index];
   }
 
-  /** Waits until the role runs its declared replicas, none of them one of `gone` (uids). */
+  /**
+   * Waits until the role runs its declared replicas, ready (the readiness probe passes: what a Service
+   * routes to, so a started NATS node answers), none of them one of `gone` (uids).
+   */
   private async waitRunning(role: Role, gone: Set<string> = new Set()): Promise<void> {
     const want = this.count(role);
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const pods = await this.pods(role);
-      const running = pods.filter((p) => p.phase === "Running" && !gone.has(p.uid));
+      const running = pods.filter((p) => p.phase === "Running" && p.ready !== false && !gone.has(p.uid));
       if (running.length >= want && !pods.some((p) => gone.has(p.uid))) return;
       if (Date.now() > deadline) {
         throw new Error(
@@ -148,6 +155,14 @@ export class KubernetesDriver implements ChaosDriver {
   async kill(ref: InstanceRef, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     if (ref.index === undefined) {
       await this.scale(ref.role, 0);
+      // SIGKILL: the pods die now, as `docker kill` does, terminating ones included (a delete may shorten
+      // a grace period the scale-down started); otherwise they get their terminationGracePeriodSeconds
+      // (NATS then drains in lame-duck mode while its clients still see it up).
+      if (signal === "SIGKILL") {
+        const t = this.target(ref.role);
+        for (const p of await this.api.listPods(t.namespace, t.selector))
+          await this.api.deletePod(t.namespace, p.name, 0);
+      }
       return;
     }
     const t = this.target(ref.role);
@@ -201,57 +216,38 @@ export class KubernetesDriver implements ChaosDriver {
   }
 }
 
+export interface KubeconfigDriverOptions extends KubernetesDriverOptions {
+  /**
+   * The kubeconfig file (default: the chaos targets' `kubeconfig`, the file the stack's provider was
+   * given; else the first path of $KUBECONFIG, else ~/.kube/config).
+   */
+  kubeconfig?: string;
+  /** The context to use (default: the kubeconfig's current-context). */
+  context?: string;
+  /** Timeout of one API request (ms, default 15 s). */
+  requestTimeoutMs?: number;
+}
+
 /**
- * The driver on @kubernetes/client-node (1.x, current kubeconfig context), for
- * `registerDriver("kubernetes", kubernetesDriverFromSdk)`. Not a dependency of this repository; install
- * it where the cluster is reachable with `npm install --no-save @kubernetes/client-node`.
+ * The driver on the cluster of a kubeconfig context (default: the targets' kubeconfig, else $KUBECONFIG
+ * or ~/.kube/config; its current-context), through tooling/kube-api.ts: no SDK needed. Registered as
+ * the "kubernetes" driver.
  */
-export async function kubernetesDriverFromSdk(
+export async function kubernetesDriverFromKubeconfig(
   outputs: StackOutputs,
-  opts: KubernetesDriverOptions = {},
+  opts: KubeconfigDriverOptions = {},
 ): Promise<KubernetesDriver> {
-  let k8s: any;
-  try {
-    k8s = require("@kubernetes/client-node");
-  } catch {
+  const files = new Set(
+    Object.values(outputs.chaosTargets)
+      .filter((t) => t?.driver === "kubernetes" && t.kubeconfig)
+      .map((t) => t!.kubeconfig!),
+  );
+  if (files.size > 1)
     throw new Error(
-      'kubernetes chaos driver: @kubernetes/client-node is not installed (run "npm install --no-save @kubernetes/client-node")',
+      `kubernetes driver: the chaos targets name different kubeconfigs (${[...files].join(", ")})`,
     );
-  }
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
-  const api: KubernetesApi = {
-    listPods: async (namespace, labelSelector) =>
-      (await core.listNamespacedPod({ namespace, labelSelector })).items.map((p: any) => ({
-        name: p.metadata.name,
-        uid: p.metadata.uid,
-        phase: p.status?.phase ?? "Unknown",
-        deleting: !!p.metadata.deletionTimestamp,
-      })),
-    deletePod: async (namespace, name, gracePeriodSeconds) => {
-      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
-    },
-    listWorkloads: async (namespace, labelSelector) => [
-      ...(await apps.listNamespacedDeployment({ namespace, labelSelector })).items.map((d: any) => ({
-        kind: "Deployment" as const,
-        name: d.metadata.name,
-        replicas: d.spec?.replicas ?? 1,
-      })),
-      ...(await apps.listNamespacedStatefulSet({ namespace, labelSelector })).items.map((s: any) => ({
-        kind: "StatefulSet" as const,
-        name: s.metadata.name,
-        replicas: s.spec?.replicas ?? 1,
-      })),
-    ],
-    scale: async (namespace, kind, name, replicas) => {
-      const body = { spec: { replicas } };
-      if (kind === "Deployment")
-        await apps.patchNamespacedDeploymentScale({ namespace, name, body }, mergePatch);
-      else await apps.patchNamespacedStatefulSetScale({ namespace, name, body }, mergePatch);
-    },
-  };
-  return KubernetesDriver.connect(outputs, api, opts);
+  const client = KubeClient.fromKubeconfig(opts.kubeconfig ?? [...files][0], opts.context, {
+    timeoutMs: opts.requestTimeoutMs,
+  });
+  return KubernetesDriver.connect(outputs, kubernetesApi(client), opts);
 }
