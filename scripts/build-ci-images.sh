@@ -4,12 +4,18 @@
 #                                          Debian mirror, plus the host's `node`, imported with `docker import`
 #   proving-ground/nats:ci                 nats-server at the version Pulumi.dev.yaml pins, built from its Go
 #                                          module (scripts/build-go-tool.sh, cached by version)
-#   proving-ground/prometheus:ci           prometheus, promtool   } binaries from the host's Debian packages,
-#   proving-ground/alertmanager:ci         alertmanager, amtool   } staged into a build context with
+#   proving-ground/prometheus:ci           prometheus, promtool at the version Pulumi.dev.yaml pins, from the
+#                                          Go module (scripts/build-go-tool.sh; Debian's lacks Kubernetes SD)
+#   proving-ground/alertmanager:ci         alertmanager, amtool   } binaries from the host's Debian packages,
+#                                                                 } staged into a build context with
 #   proving-ground/blackbox-exporter:ci    blackbox_exporter      } images/<name>/Dockerfile (FROM the base)
 #   proving-ground/cadvisor:ci             cAdvisor v0.61.1 from its Go modules with our main (tools/cadvisor)
 #   proving-ground/toxiproxy:ci            Toxiproxy server and CLI v2.5.0 from their Go module (the link proxy)
-# The gateway and router images are built by the Pulumi program itself (docker.Image, BASE_IMAGE arg).
+#   proving-ground/gateway:ci              the reference services from services/*/Dockerfile on the base, for
+#   proving-ground/router:ci               the kubernetes target on scripts/kube-local.sh (needs `npm run
+#                                          build` first: the images copy dist/*.js); the Docker stacks build
+#                                          their own with docker.Image
+#
 #
 # The same images are also tagged with the names Pulumi.dev.yaml pins (nats:<version>-alpine,
 # prom/prometheus:v2.53.2, ...) and the base as node:20-slim (the Dockerfiles' default BASE_IMAGE), so
@@ -165,7 +171,8 @@ build_image() {
 
 nats_server=$(bash scripts/build-go-tool.sh nats-server) || die "could not build nats-server from its Go module"
 build_image nats nats-server="$nats_server"
-build_image prometheus prometheus=/usr/bin/prometheus promtool=/usr/bin/promtool web=/usr/share/prometheus/web
+prometheus=$(bash scripts/build-go-tool.sh prometheus) || die "could not build Prometheus from its Go module"
+build_image prometheus prometheus="$prometheus" promtool="$(dirname "$prometheus")/promtool"
 # Alertmanager reads its default notification templates from the package data directory.
 build_image alertmanager alertmanager=/usr/bin/prometheus-alertmanager amtool=/usr/bin/amtool \
   share=/usr/share/prometheus/alertmanager
@@ -175,6 +182,35 @@ toxiproxy_cli=$(bash scripts/build-go-tool.sh toxiproxy-cli) || die "could not b
 build_image toxiproxy toxiproxy-server="$toxiproxy_server" toxiproxy-cli="$toxiproxy_cli"
 cadvisor=$(bash scripts/build-go-tool.sh cadvisor) || die "could not build cAdvisor (tools/cadvisor)"
 build_image cadvisor cadvisor="$cadvisor"
+
+# ---- the reference services (the kubernetes target's images; Docker stacks build their own) ------------
+# build_service <gateway|router>: services/<name>/Dockerfile with the repository as context and the base as
+# BASE_IMAGE, unless the hash of the Dockerfile, the files it copies and the base matches.
+build_service() {
+  local name=$1 tag="proving-ground/$1:ci" h
+  [ -f "dist/$name.js" ] || die "dist/$name.js not found: run npm run build first (needed for $tag)"
+  h=$(
+    {
+      echo "recipe=$RECIPE_VERSION base=$base_id"
+      local inputs=("services/$name/Dockerfile" "dist/$name.js" "dist/$name.js.map")
+      [ -d "services/$name/policies" ] && inputs+=("services/$name/policies")
+      find "${inputs[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
+    } | sha256sum | cut -c1-16
+  )
+  if [ "$(image_hash "$tag")" = "$h" ]; then
+    log "$tag up to date (inputs $h)"
+    return
+  fi
+  if ! DOCKER_BUILDKIT=0 docker build -q --label "$HASH_LABEL=$h" --build-arg "BASE_IMAGE=$BASE" \
+    -f "services/$name/Dockerfile" -t "$tag" . >/tmp/pg-build-"$name".log 2>&1; then
+    cat /tmp/pg-build-"$name".log >&2
+    die "docker build of $tag failed"
+  fi
+  built=1
+  log "$tag built (inputs $h)"
+}
+build_service gateway
+build_service router
 
 # Smoke check after a rebuild: each binary starts inside its image (catches a missing library or a wrong
 # path here rather than in the deploy).
