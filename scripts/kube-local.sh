@@ -3,7 +3,11 @@
 # from their Go modules (Kubernetes v1.34.4, etcd v3.6.16) and Debian's containerd, runc and CNI plugins.
 # Nothing is downloaded; run as root.
 #
-#   bash scripts/kube-local.sh up       # certificates, etcd, the control plane, containerd, kubelet, kube-proxy
+#   bash scripts/kube-local.sh up       # certificates, etcd, the control plane, containerd, kubelet, kube-proxy,
+#                                       # CoreDNS, a default StorageClass
+#   bash scripts/kube-local.sh images --stack <name> | <image>...
+#                                       # copies images from dockerd into the cluster's containerd (k8s.io
+#                                       # namespace): the named ones, or every *Image key of Pulumi.<name>.yaml
 #   bash scripts/kube-local.sh status   # what runs, the node's conditions, the kubeconfig path
 #   bash scripts/kube-local.sh down     # stops everything it started and removes every file, mount,
 #                                       # interface, network namespace and iptables chain it created
@@ -14,6 +18,12 @@
 # 0.0.0.0:$KUBE_LOCAL_API_PORT (default 16443; client certificates only) and advertises the host's first
 # address, which pods reach through the service 10.96.0.1. containerd is a second instance of its own
 # (socket $KUBE_LOCAL_DIR/containerd.sock), not the one dockerd runs.
+#
+# Cluster DNS is CoreDNS (built from its Go module) as a process on the node, serving cluster.local from
+# the API server on the node's address, port 53; the kubelet gives pods that address as their resolver.
+# Storage is the controller manager's hostPath provisioner (--enable-hostpath-provisioner, a single-node
+# test feature of Kubernetes): the default StorageClass pg-local-hostpath gives every PVC a directory
+# /tmp/hostpath_pv/<uid>, deleted with its claim (reclaimPolicy Delete).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -116,7 +126,7 @@ up() {
     --client-ca-file "$PKI/ca.crt" --kubelet-client-certificate "$PKI/admin.crt" --kubelet-client-key "$PKI/admin.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range "$SERVICE_CIDR" \
-    --authorization-mode Node,RBAC --allow-privileged=true
+    --authorization-mode Node,RBAC --allow-privileged=true --kubelet-preferred-address-types InternalIP
   wait_for kube-apiserver 60 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$server/readyz"
 
   say "kube-controller-manager, kube-scheduler"
@@ -124,10 +134,31 @@ up() {
     --authentication-kubeconfig "$D/controller-manager.kubeconfig" --authorization-kubeconfig "$D/controller-manager.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 10257 --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
     --root-ca-file "$PKI/ca.crt" --service-account-private-key-file "$PKI/sa.key" --use-service-account-credentials \
-    --service-cluster-ip-range "$SERVICE_CIDR" --leader-elect=false
+    --service-cluster-ip-range "$SERVICE_CIDR" --leader-elect=false --enable-hostpath-provisioner
   start kube-scheduler "$B/kube-scheduler" --kubeconfig "$D/scheduler.kubeconfig" \
     --authentication-kubeconfig "$D/scheduler.kubeconfig" --authorization-kubeconfig "$D/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 10259 --leader-elect=false
+
+  say "CoreDNS on $NODE_IP:53, the default StorageClass"
+  cat >"$D/Corefile" <<EOF
+.:53 {
+    bind $NODE_IP
+    errors
+    ready 127.0.0.1:18181
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $D/admin.kubeconfig local
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 5
+}
+EOF
+  start coredns "$B/coredns" -conf "$D/Corefile"
+  wait_for CoreDNS 30 curl -sf http://127.0.0.1:18181/ready
+  api_send POST /apis/storage.k8s.io/v1/storageclasses '{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+    "metadata": {"name": "pg-local-hostpath", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+    "provisioner": "kubernetes.io/host-path", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"}' >/dev/null
 
   # restrict_oom_score_adj: the kubelet asks for oom_score_adj -998 for every pod sandbox, and lowering it
   # needs CAP_SYS_RESOURCE, which root lacks on this machine (a container itself): runc then fails with
@@ -173,7 +204,7 @@ authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {c
 authorization: {mode: Webhook}
 cgroupDriver: cgroupfs
 clusterDomain: cluster.local
-clusterDNS: [10.96.0.10]
+clusterDNS: [$NODE_IP]
 failSwapOn: false
 tlsCertFile: "$PKI/kubelet.crt"
 tlsPrivateKeyFile: "$PKI/kubelet.key"
@@ -181,6 +212,11 @@ containerRuntimeEndpoint: "unix://$D/containerd.sock"
 podCIDR: $POD_CIDR
 resolvConf: /etc/resolv.conf
 EOF
+  # Pod-to-pod traffic crosses the bridge through iptables' FORWARD chain (br_netfilter), whose policy
+  # dockerd sets to DROP: without these two rules pods reach the host but not each other (seen: NATS
+  # routes "connection refused", then timeouts). Tagged with a comment so `down` removes exactly them.
+  iptables -I FORWARD 1 -i pgk0 -m comment --comment pg-kube-local -j ACCEPT
+  iptables -I FORWARD 1 -o pgk0 -m comment --comment pg-kube-local -j ACCEPT
   start kubelet "$B/kubelet" --config "$D/kubelet.yaml" --kubeconfig "$D/kubelet.kubeconfig" \
     --root-dir "$D/kubelet" --hostname-override "$NODE" --node-ip "$NODE_IP"
   start kube-proxy "$B/kube-proxy" --kubeconfig "$D/kube-proxy.kubeconfig" --cluster-cidr "$POD_CIDR" \
@@ -193,6 +229,34 @@ EOF
 }
 
 api() { curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "https://127.0.0.1:$API_PORT$1"; }
+# api_send <method> <path> <json>: the server's answer on failure.
+api_send() {
+  curl -sS --fail-with-body --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    -X "$1" -H 'Content-Type: application/json' --data "$3" "https://127.0.0.1:$API_PORT$2" ||
+    die "$1 $2 failed"
+}
+
+# images --stack <name> | <image>...: docker save | ctr import into the k8s.io namespace, so the kubelet
+# finds them without a pull (tags other than :latest get imagePullPolicy IfNotPresent).
+images() {
+  [ -S "$D/containerd.sock" ] || die "the cluster is not up (bash $0 up)"
+  local list=() img t0
+  if [ "${1:-}" = --stack ]; then
+    local file="Pulumi.${2:?images --stack needs a stack name}.yaml"
+    [ -f "$file" ] || die "$file not found"
+    mapfile -t list < <(awk '$1 ~ /^proving-ground:[a-zA-Z]*Image:$/ { print $2 }' "$file")
+    [ ${#list[@]} -gt 0 ] || die "$file names no proving-ground:*Image"
+  else
+    list=("$@")
+  fi
+  [ ${#list[@]} -gt 0 ] || die "usage: kube-local.sh images --stack <name> | <image>..."
+  for img in "${list[@]}"; do
+    docker image inspect "$img" >/dev/null 2>&1 || die "image $img is not in dockerd (bash scripts/build-ci-images.sh builds the CI images)"
+    t0=$(date +%s%N)
+    docker save "$img" | ctr --address "$D/containerd.sock" -n k8s.io images import - >/dev/null
+    say "image $img imported ($((($(date +%s%N) - t0) / 1000000)) ms)"
+  done
+}
 
 node_ready() {
   api "/api/v1/nodes/$NODE" | python3 -c 'import json, sys
@@ -201,7 +265,7 @@ sys.exit(0 if c.get("Ready") == "True" else 1)'
 }
 
 status() {
-  for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
+  for n in etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy; do
     if [ -f "$RUN/$n.pid" ] && kill -0 "$(cat "$RUN/$n.pid")" 2>/dev/null; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"
     else echo "$n: not running"; fi
   done
@@ -221,7 +285,7 @@ stop() {
 
 down() {
   local n c
-  for n in kube-proxy kubelet kube-scheduler kube-controller-manager; do stop "$n"; done
+  for n in kube-proxy kubelet coredns kube-scheduler kube-controller-manager; do stop "$n"; done
   # The pods' processes belong to containerd's shims: kill and delete every task of the k8s.io namespace
   # through our containerd while the API server still runs, then stop containerd and its shims.
   if [ -S "$D/containerd.sock" ]; then
@@ -238,15 +302,16 @@ down() {
   # The pods' network namespaces (CNI names them cni-*; nothing else on this machine uses CNI).
   for n in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do ip netns delete "$n" || true; done
   ip link del pgk0 2>/dev/null && say "removed bridge pgk0" || true
-  # kube-proxy's and the CNI plugins' iptables rules and chains.
+  # kube-proxy's and the CNI plugins' iptables rules and chains, and our FORWARD rules.
   for t in nat filter mangle; do
-    iptables -t $t -S 2>/dev/null | awk '/^-A .*(KUBE-|CNI-)/ { sub(/^-A/, "-D"); print }' | while read -r rule; do
+    iptables -t $t -S 2>/dev/null | awk '/^-A .*(KUBE-|CNI-|pg-kube-local)/ { sub(/^-A/, "-D"); print }' | while read -r rule; do
       eval "iptables -t $t $rule" 2>/dev/null || true
     done
     for c in $(iptables -t $t -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ { print $2 }'); do iptables -t $t -F "$c" 2>/dev/null || true; done
     for c in $(iptables -t $t -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ { print $2 }'); do iptables -t $t -X "$c" 2>/dev/null || true; done
   done
-  rm -rf /var/lib/cni/networks/pg-kube-local /run/containerd/runc/k8s.io "$D"
+  # The hostPath provisioner's volumes of claims still there at the end (a deleted claim takes its own).
+  rm -rf /var/lib/cni/networks/pg-kube-local /run/containerd/runc/k8s.io /tmp/hostpath_pv "$D"
   docker image rm proving-ground/pause:3.10.1 >/dev/null 2>&1 || true
   say "down: nothing of the cluster left ($D removed)"
 }
@@ -257,17 +322,19 @@ leftovers() {
   pgrep -af "$D|kube-local-v" && left=1
   ip link show pgk0 >/dev/null 2>&1 && echo "interface pgk0" && left=1
   ip netns list 2>/dev/null | grep '^cni-' && left=1
-  iptables-save 2>/dev/null | grep -E 'KUBE-|CNI-' | head -3 && left=1
+  iptables-save 2>/dev/null | grep -E 'KUBE-|CNI-|pg-kube-local' | head -3 && left=1
   grep " $D" /proc/mounts && left=1
   [ -e "$D" ] && echo "$D" && left=1
+  [ -e /tmp/hostpath_pv ] && echo /tmp/hostpath_pv && left=1
   [ "$left" = 0 ] && echo "nothing left"
   return $left
 }
 
 case "${1:-}" in
   up) up ;;
+  images) shift; images "$@" ;;
   status) status ;;
   down) down ;;
   leftovers) leftovers ;;
-  *) die "usage: kube-local.sh up|status|down|leftovers" ;;
+  *) die "usage: kube-local.sh up|images|status|down|leftovers" ;;
 esac

@@ -29,6 +29,26 @@ use_toolchain() {
   echo "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
 }
 
+# The kubernetes provider, once scripts/build-kube-local.sh has built it from its Go module (the version
+# package-lock.json pins for @pulumi/kubernetes): into the plugin cache of $PULUMI_HOME, as install.sh puts
+# the docker and random providers there. Installed again only when the cached binary changed.
+install_kubernetes_provider() {
+  local dir version plugins stamp sum
+  dir=$(bash "$repo/scripts/build-kube-local.sh" --print-dir provider 2>/dev/null) || return 0
+  [[ -n "$dir" && -x "$dir/pulumi-resource-kubernetes" ]] || return 0
+  version=${dir##*pulumi-kubernetes-v}
+  plugins="${PULUMI_HOME:-$HOME/.pulumi}/plugins"
+  stamp="$plugins/resource-kubernetes-v$version/.proving-ground-sha256"
+  sum=$(sha256sum "$dir/pulumi-resource-kubernetes" | cut -d' ' -f1)
+  [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" ]] && return 0
+  "$1/pulumi" plugin install resource kubernetes "$version" --reinstall \
+    --file "$dir/pulumi-resource-kubernetes" >&2 || {
+    echo "toolchain.sh: installing the kubernetes provider $version from $dir failed (see above)" >&2
+    exit 1
+  }
+  echo "$sum" >"$stamp"
+}
+
 if command -v pulumi >/dev/null 2>&1; then
   echo "PULUMI_SKIP_UPDATE_CHECK=true"
   exit 0
@@ -43,6 +63,7 @@ if [[ -f "$shared_install" ]]; then
     echo "toolchain.sh: $shared_install printed '$bin', which holds no pulumi binary" >&2
     exit 1
   }
+  install_kubernetes_provider "$bin"
   use_toolchain "$bin"
   exit 0
 fi
