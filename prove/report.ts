@@ -167,7 +167,15 @@ export function renderProveMarkdown(r: ProveResult): string {
     L.push(`steps started but not finished: ${r.resources.unfinished.join(", ")}`, "");
   L.push(`## Engine resources: destroy (${r.resources.destroy.length} steps)`, "");
   if (r.resources.destroy.length) L.push(...timingRows(r.resources.destroy), "");
-  if (r.leftovers) {
+  const ns = r.leftovers?.namespace;
+  if (ns) {
+    L.push(
+      ns.exists
+        ? `namespace ${ns.name} still exists after destroy${ns.objects.length ? `, holding ${ns.objects.join(", ")}` : ""}`
+        : `namespace ${ns.name} gone after destroy (Kubernetes API)`,
+      "",
+    );
+  } else if (r.leftovers) {
     const left = [...r.leftovers.containers, ...r.leftovers.networks, ...r.leftovers.volumes];
     L.push(
       left.length

@@ -21,6 +21,7 @@ import { openDriver } from "../tooling/drivers";
 import type { ChaosDriver } from "../tooling/drivers/types";
 import { runSuite } from "../chaos/suite";
 import { INTAKE_STREAM } from "../services/common/contract";
+import { KubeClient, waitNamespaceGone } from "../tooling/kube-api";
 import { evaluateCluster, readCluster } from "../tooling/nats-cluster";
 import {
   openStack,
@@ -689,13 +690,28 @@ export async function runProve(o: ProveOptions, con: ProveConsole = terminalCons
           ? `${resources.destroy.length} resources deleted in ${secs(Date.now() - t0)}`
           : engineError(error),
     });
-    leftovers = await listStackObjects(o.stack);
-    const left = [...leftovers.containers, ...leftovers.networks, ...leftovers.volumes];
-    p.gates.push({
-      name: `nothing labelled proving-ground.stack=${o.stack} remains (Docker API)`,
-      passed: left.length === 0,
-      detail: left.length ? `left: ${left.join(", ")}` : "no container, network or volume",
-    });
+    let left: string[];
+    const kube = outputs && kubernetesNamespace(outputs);
+    if (kube) {
+      // The kubernetes target: the namespace (and with it every object of the stack) must be gone.
+      const client = KubeClient.fromKubeconfig(kube.kubeconfig);
+      const ns = await waitNamespaceGone(client, kube.namespace);
+      leftovers = { containers: [], networks: [], volumes: [], namespace: { name: kube.namespace, ...ns } };
+      left = ns.exists ? [`namespace/${kube.namespace}`, ...ns.objects] : [];
+      p.gates.push({
+        name: `namespace ${kube.namespace} is gone (Kubernetes API)`,
+        passed: !ns.exists,
+        detail: ns.exists ? `still there: ${left.join(", ")}` : "no namespace, so no object of the stack",
+      });
+    } else {
+      leftovers = await listStackObjects(o.stack);
+      left = [...leftovers.containers, ...leftovers.networks, ...leftovers.volumes];
+      p.gates.push({
+        name: `nothing labelled proving-ground.stack=${o.stack} remains (Docker API)`,
+        passed: left.length === 0,
+        detail: left.length ? `left: ${left.join(", ")}` : "no container, network or volume",
+      });
+    }
     if (error === undefined && left.length === 0) {
       await removeStack(stack);
       p.gates.push({
@@ -710,6 +726,13 @@ export async function runProve(o: ProveOptions, con: ProveConsole = terminalCons
   writeProveReport(dir, o.reportDir, r);
   interrupts.dispose();
   return r;
+}
+
+/** The namespace and kubeconfig of a kubernetes-target stack (from its chaos targets), else undefined. */
+function kubernetesNamespace(outputs: StackOutputs): { namespace: string; kubeconfig?: string } | undefined {
+  if (outputs.target !== "kubernetes") return undefined;
+  const t = Object.values(outputs.chaosTargets).find((x) => x?.driver === "kubernetes" && x.namespace);
+  return t ? { namespace: t.namespace!, kubeconfig: t.kubeconfig } : undefined;
 }
 
 /** The run folder of a result (for the CLI's last line). */

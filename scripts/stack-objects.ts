@@ -8,6 +8,8 @@ export interface StackObjects {
   containers: string[];
   networks: string[];
   volumes: string[];
+  /** kubernetes target: the stack's namespace after destroy (the Docker lists are then empty). */
+  namespace?: { name: string; exists: boolean; objects: string[] };
 }
 
 function filter(stack: string): string {

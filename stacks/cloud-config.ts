@@ -36,7 +36,13 @@ export interface KubernetesSettings {
   /** Prometheus Operator CRDs are installed: emit PrometheusRule/ServiceMonitor instead of a Prometheus. */
   prometheusOperator: boolean;
   hpa?: { maxReplicas: number; cpuPercent: number };
-  gatewayServiceType: "ClusterIP" | "LoadBalancer";
+  gatewayServiceType: "ClusterIP" | "NodePort" | "LoadBalancer";
+  /**
+   * The machine that reads the outputs is a node of the cluster (scripts/kube-local.sh): outputs name
+   * Services by ClusterIP (kube-proxy routes those on every node) and the gateway by its NodePort on
+   * 127.0.0.1, so validation, load and chaos run from here. Default false: in-cluster DNS names.
+   */
+  hostIsNode: boolean;
 }
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -157,9 +163,15 @@ export function parseKubernetesSettings(r: EnvReader, config: StackConfig): Kube
   }
   const gatewayServiceType = r.oneOf(
     key("k8sGatewayServiceType"),
-    ["ClusterIP", "LoadBalancer"] as const,
+    ["ClusterIP", "NodePort", "LoadBalancer"] as const,
     "ClusterIP",
   );
+  const hostIsNode = r.bool(key("k8sHostIsNode"), false);
+  if (hostIsNode && gatewayServiceType !== "NodePort") {
+    r.problem(
+      `${key("k8sHostIsNode")} is true, so ${key("k8sGatewayServiceType")} must be NodePort (the gateway URL is its node port on 127.0.0.1), got ${gatewayServiceType}`,
+    );
+  }
   return {
     namespace,
     storageClass,
@@ -167,5 +179,6 @@ export function parseKubernetesSettings(r: EnvReader, config: StackConfig): Kube
     prometheusOperator,
     hpa: hpaEnabled ? { maxReplicas, cpuPercent } : undefined,
     gatewayServiceType,
+    hostIsNode,
   };
 }

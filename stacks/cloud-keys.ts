@@ -24,6 +24,7 @@ export const KUBERNETES_CONFIG_KEYS = [
   "k8sHpaMaxReplicas",
   "k8sHpaCpuPercent",
   "k8sGatewayServiceType",
+  "k8sHostIsNode",
 ] as const;
 
 export const CLOUD_CONFIG_KEYS = [...AWS_CONFIG_KEYS, ...KUBERNETES_CONFIG_KEYS] as const;

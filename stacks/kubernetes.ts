@@ -3,11 +3,13 @@
 // specs the Docker target runs (NATS, gateway, router, Prometheus, Alertmanager, blackbox exporter) as a
 // StatefulSet and Deployments, one Service per NATS pod so nats-0..N resolve as on Docker, PDBs, an
 // optional gateway HPA, and monitoring either as Prometheus Operator objects
-// (PrometheusRule/ServiceMonitor/Probe, when k8sPrometheusOperator is set) or own Deployments.
+// (PrometheusRule/ServiceMonitor/Probe, when k8sPrometheusOperator is set) or own Deployments. The outputs
+// name in-cluster DNS names, or, with k8sHostIsNode (scripts/kube-local.sh), addresses this node reaches.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { meta, res, roleSelector, type KubeContext } from "../components/kubernetes/common";
-import { kubernetesMonitoring } from "../components/kubernetes/monitoring";
+import { kubernetesMonitoring, type KubernetesMonitoring } from "../components/kubernetes/monitoring";
+import { ALERTMANAGER_PORT, PROMETHEUS_PORT } from "../components/observability-config";
 import { natsStatefulSet } from "../components/kubernetes/nats";
 import { serviceDeployment } from "../components/kubernetes/service";
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT, natsClientUrl, natsConfigString } from "../components/nats";
@@ -104,35 +106,32 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
   });
 
   const dns = (name: string) => `${name}.${ns}.svc`;
+  // The kubeconfig the provider was given (a path, not inline YAML) travels with the chaos targets, so the
+  // chaos driver reaches the same cluster without an ambient KUBECONFIG.
+  const kubeconfig = new pulumi.Config("kubernetes").get("kubeconfig");
+  const kubeconfigPath = kubeconfig && !kubeconfig.includes("\n") ? kubeconfig : undefined;
   const chaosTargets: Partial<Record<Role, ChaosTarget>> = {};
   for (const role of ["nats", "router", "gateway", ...monitoring.roles] as const) {
-    chaosTargets[role] = { driver: "kubernetes", namespace: ns, selector: roleSelector(stack, role) };
+    chaosTargets[role] = {
+      driver: "kubernetes",
+      namespace: ns,
+      selector: roleSelector(stack, role),
+      ...(kubeconfigPath ? { kubeconfig: kubeconfigPath } : {}),
+    };
   }
-  // In-cluster URLs: run validation/chaos in the cluster, or `kubectl port-forward` (docs/cloud.md).
-  const inCluster = `http://${dns("gateway")}:${SERVICE_PORTS.gateway}`;
-  const gatewayUrl =
-    settings.gatewayServiceType === "LoadBalancer"
-      ? gateway.service.status.apply((s) => {
-          const ing = s?.loadBalancer?.ingress?.[0];
-          const host = ing?.hostname ?? ing?.ip;
-          return host ? `http://${host}:${SERVICE_PORTS.gateway}` : inCluster;
-        })
-      : inCluster;
+  const urls = settings.hostIsNode
+    ? hostUrls(gateway.service, nats.nodeServices, router.service, monitoring)
+    : clusterUrls(settings.gatewayServiceType, gateway.service, nats.nodes, dns, monitoring);
 
   return {
     target: "kubernetes",
     stack,
-    gatewayUrl,
+    ...urls,
     natsUrl,
-    natsHostUrls: nats.nodes.map((n) => `nats://${dns(n)}:${NATS_CLIENT_PORT}`),
     natsUser: config.nats.user,
     natsPassword: password,
     tenantTokens: opts.tenantTokens && pulumi.secret(opts.tenantTokens),
-    natsMonitorUrls: nats.nodes.map((n) => `http://${dns(n)}:${NATS_MONITOR_PORT}`),
-    prometheusUrl: monitoring.prometheusUrl,
-    alertmanagerUrl: monitoring.alertmanagerUrl,
     grafanaUrl: undefined,
-    routerMetricsUrls: [`http://${dns("router")}:${SERVICE_PORTS.router}${HTTP_ROUTES.metrics}`],
     // Wait for the workloads so a consumer of the outputs never sees targets that do not exist yet.
     chaosTargets: pulumi
       .all([
@@ -144,5 +143,68 @@ export function buildKubernetesStack(opts: KubernetesStackOptions): StackOutputV
     validation: undefined,
     // The link proxy is a docker-target part (linkProxyEnabled is refused elsewhere).
     linkProxy: undefined,
+  };
+}
+
+type EndpointOutputs = Pick<
+  StackOutputValues,
+  | "gatewayUrl"
+  | "natsHostUrls"
+  | "natsMonitorUrls"
+  | "prometheusUrl"
+  | "alertmanagerUrl"
+  | "routerMetricsUrls"
+>;
+
+/** In-cluster URLs (DNS names): run validation/chaos in the cluster, or `kubectl port-forward` (docs/cloud.md). */
+function clusterUrls(
+  serviceType: KubernetesConfig["kubernetes"]["gatewayServiceType"],
+  gateway: k8s.core.v1.Service,
+  natsNodes: string[],
+  dns: (name: string) => string,
+  monitoring: KubernetesMonitoring,
+): EndpointOutputs {
+  const inCluster = `http://${dns("gateway")}:${SERVICE_PORTS.gateway}`;
+  const gatewayUrl =
+    serviceType === "LoadBalancer"
+      ? gateway.status.apply((s) => {
+          const ing = s?.loadBalancer?.ingress?.[0];
+          const host = ing?.hostname ?? ing?.ip;
+          return host ? `http://${host}:${SERVICE_PORTS.gateway}` : inCluster;
+        })
+      : inCluster;
+  return {
+    gatewayUrl,
+    natsHostUrls: natsNodes.map((n) => `nats://${dns(n)}:${NATS_CLIENT_PORT}`),
+    natsMonitorUrls: natsNodes.map((n) => `http://${dns(n)}:${NATS_MONITOR_PORT}`),
+    prometheusUrl: monitoring.prometheusUrl,
+    alertmanagerUrl: monitoring.alertmanagerUrl,
+    routerMetricsUrls: [`http://${dns("router")}:${SERVICE_PORTS.router}${HTTP_ROUTES.metrics}`],
+  };
+}
+
+/**
+ * URLs for a machine that is a node of the cluster (k8sHostIsNode): Services by ClusterIP, which
+ * kube-proxy's rules route on every node, and the gateway by its node port on 127.0.0.1.
+ */
+function hostUrls(
+  gateway: k8s.core.v1.Service,
+  natsNodes: k8s.core.v1.Service[],
+  router: k8s.core.v1.Service,
+  monitoring: KubernetesMonitoring,
+): EndpointOutputs {
+  const at = (svc: k8s.core.v1.Service, scheme: string, port: number, path = "") =>
+    pulumi.interpolate`${scheme}://${svc.spec.clusterIP}:${port}${path}`;
+  return {
+    gatewayUrl: gateway.spec.ports.apply((ports) => {
+      const nodePort = ports[0]?.nodePort;
+      if (!nodePort) throw new Error("k8sHostIsNode: the gateway Service has no node port");
+      return `http://127.0.0.1:${nodePort}`;
+    }),
+    natsHostUrls: pulumi.all(natsNodes.map((s) => at(s, "nats", NATS_CLIENT_PORT))),
+    natsMonitorUrls: pulumi.all(natsNodes.map((s) => at(s, "http", NATS_MONITOR_PORT))),
+    prometheusUrl: monitoring.services && at(monitoring.services.prometheus, "http", PROMETHEUS_PORT),
+    alertmanagerUrl: monitoring.services && at(monitoring.services.alertmanager, "http", ALERTMANAGER_PORT),
+    routerMetricsUrls: pulumi.all([at(router, "http", SERVICE_PORTS.router, HTTP_ROUTES.metrics)]),
   };
 }

@@ -38,6 +38,12 @@ export const SUITES: Record<string, string[]> = {
     "cpu-squeeze",
     "link-latency",
   ],
+  /**
+   * The kubernetes target (kubernetes driver, e.g. the kube-local stack): a router pod and a NATS pod
+   * deleted with no grace period under load, the controllers replacing them (no network or CPU faults:
+   * the driver has no exec into the pods).
+   */
+  kubernetes: ["router-kill-one", "nats-kill-restart"],
   /** The same on a process-driven loopback stack: signals only, so no partition or squeeze. */
   local: ["nats-kill-restart", "router-kill", "gateway-restart", "router-pause"],
   full: EXPERIMENTS.map((e) => e.name),

@@ -46,13 +46,14 @@ export function prometheusRuleSpecs(): { name: string; groups: unknown[] }[] {
 
 /**
  * One monitoring part as a single-replica Deployment and its Service: the spec's ConfigMaps mounted at
- * their directories, scratch volumes as size-limited emptyDirs, probes on the "http" port.
+ * their directories, scratch volumes as size-limited emptyDirs, probes on the "http" port. Returns the
+ * Service.
  */
 export function monitoringDeployment(
   ctx: KubeContext,
   spec: PartSpec,
   opts: { serviceAccountName?: pulumi.Input<string> } = {},
-): void {
+): k8s.core.v1.Service {
   const role = spec.role;
   const labels = roleLabels(ctx.stack, role);
   const config = configVolumes(ctx, spec);
@@ -92,7 +93,7 @@ export function monitoringDeployment(
     },
     res(ctx),
   );
-  new k8s.core.v1.Service(
+  return new k8s.core.v1.Service(
     `${role}-service`,
     {
       metadata: meta(ctx, role, role),
@@ -158,6 +159,8 @@ export interface KubernetesMonitoring {
   prometheusUrl?: string;
   /** In-cluster Alertmanager URL; undefined with the operator. */
   alertmanagerUrl?: string;
+  /** The Prometheus and Alertmanager Services (for ClusterIP URLs); undefined with the operator. */
+  services?: { prometheus: k8s.core.v1.Service; alertmanager: k8s.core.v1.Service };
 }
 
 export function kubernetesMonitoring(ctx: KubeContext, a: KubernetesMonitoringArgs): KubernetesMonitoring {
@@ -204,7 +207,7 @@ export function kubernetesMonitoring(ctx: KubeContext, a: KubernetesMonitoringAr
   }
 
   const serviceAccountName = discoveryAccount(ctx);
-  monitoringDeployment(
+  const prometheus = monitoringDeployment(
     ctx,
     prometheusSpec({
       image: a.prometheusImage,
@@ -219,7 +222,7 @@ export function kubernetesMonitoring(ctx: KubeContext, a: KubernetesMonitoringAr
     }),
     { serviceAccountName },
   );
-  monitoringDeployment(
+  const alertmanager = monitoringDeployment(
     ctx,
     // No volume at the image's /alertmanager here: its state goes to /tmp.
     alertmanagerSpec({
@@ -232,5 +235,6 @@ export function kubernetesMonitoring(ctx: KubeContext, a: KubernetesMonitoringAr
     roles: ["blackbox", "prometheus", "alertmanager"],
     prometheusUrl: `http://${dns("prometheus")}:${PROMETHEUS_PORT}`,
     alertmanagerUrl: `http://${dns("alertmanager")}:${ALERTMANAGER_PORT}`,
+    services: { prometheus, alertmanager },
   };
 }

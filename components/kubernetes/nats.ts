@@ -67,6 +67,8 @@ export interface NatsWorkload {
   statefulSet: k8s.apps.v1.StatefulSet;
   /** Node names (nats-0..), each also a Service name in the namespace. */
   nodes: string[];
+  /** The Service of each node, in the order of `nodes`. */
+  nodeServices: k8s.core.v1.Service[];
 }
 
 export function natsStatefulSet(ctx: KubeContext, a: NatsStatefulSetArgs): NatsWorkload {
@@ -159,20 +161,21 @@ export function natsStatefulSet(ctx: KubeContext, a: NatsStatefulSetArgs): NatsW
     },
     res(ctx),
   );
-  for (const node of nodes) {
-    new k8s.core.v1.Service(
-      `nats-node-${node}`,
-      {
-        metadata: meta(ctx, node, "nats"),
-        spec: {
-          publishNotReadyAddresses: true,
-          selector: { ...labels, "statefulset.kubernetes.io/pod-name": node },
-          ports: servicePorts,
+  const nodeServices = nodes.map(
+    (node) =>
+      new k8s.core.v1.Service(
+        `nats-node-${node}`,
+        {
+          metadata: meta(ctx, node, "nats"),
+          spec: {
+            publishNotReadyAddresses: true,
+            selector: { ...labels, "statefulset.kubernetes.io/pod-name": node },
+            ports: servicePorts,
+          },
         },
-      },
-      res(ctx),
-    );
-  }
+        res(ctx),
+      ),
+  );
   disruptionBudget(ctx, "nats");
-  return { statefulSet, nodes };
+  return { statefulSet, nodes, nodeServices };
 }

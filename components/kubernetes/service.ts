@@ -64,7 +64,17 @@ export function serviceDeployment(
                 ...containerBase(spec),
                 env: containerEnv(spec, a.secretName),
                 livenessProbe: { httpGet: probes.live, periodSeconds: 10, failureThreshold: 3 },
-                readinessProbe: { httpGet: probes.ready, periodSeconds: 5, failureThreshold: 2 },
+                // /ready includes a 1 s JetStream round trip. It must fail for 30 s before the Service
+                // stops routing here: every replica shares that dependency, and a brief stall (a NATS pod
+                // replaced, its leaders re-elected) would otherwise take all of them out at once, so that
+                // clients got "connection refused" instead of the service's own 503 and Retry-After
+                // (seen on kube-local: an E2E check refused right after a NATS restart).
+                readinessProbe: {
+                  httpGet: probes.ready,
+                  periodSeconds: 5,
+                  timeoutSeconds: 3,
+                  failureThreshold: 6,
+                },
               },
             ],
           },

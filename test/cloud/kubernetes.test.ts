@@ -304,6 +304,41 @@ describe("kubernetes target under mocks: variations", function () {
     assert.ok(run.mocks.of(T.ns).some((n) => manifest(n).metadata.name === "beamline-soak"));
   });
 
+  it("k8sHostIsNode: outputs for a machine that is a node (ClusterIPs, the gateway's NodePort on 127.0.0.1, the kubeconfig)", async () => {
+    const run = await runCloudProgram(
+      {
+        ...k8sConfig(),
+        k8sGatewayServiceType: "NodePort",
+        k8sHostIsNode: "true",
+        "kubernetes:kubeconfig": "/var/lib/pg-kube-local/admin.kubeconfig",
+      },
+      { stack: "kube-local" },
+    );
+    const services = run.mocks.of(T.svc);
+    assert.equal(byName(run, T.svc, "gateway").spec.type, "NodePort");
+    assert.match(run.outputs.gatewayUrl, /^http:\/\/127\.0\.0\.1:3\d{4}$/);
+    assert.equal(run.outputs.natsHostUrls.length, 3);
+    for (const u of run.outputs.natsHostUrls) assert.match(u, /^nats:\/\/10\.96\.0\.\d+:4222$/);
+    for (const u of run.outputs.natsMonitorUrls) assert.match(u, /^http:\/\/10\.96\.0\.\d+:8222$/);
+    assert.match(run.outputs.prometheusUrl, /^http:\/\/10\.96\.0\.\d+:9090$/);
+    assert.match(run.outputs.alertmanagerUrl, /^http:\/\/10\.96\.0\.\d+:9093$/);
+    assert.match(run.outputs.routerMetricsUrls[0], /^http:\/\/10\.96\.0\.\d+:9091\/metrics$/);
+    // Every URL names a different Service's address.
+    const hosts = [...run.outputs.natsHostUrls, run.outputs.prometheusUrl, run.outputs.alertmanagerUrl].map(
+      (u: string) => new URL(u).hostname,
+    );
+    assert.equal(new Set(hosts).size, hosts.length, hosts.join(", "));
+    assert.ok(services.length > hosts.length);
+    assert.equal(run.outputs.chaosTargets.nats.kubeconfig, "/var/lib/pg-kube-local/admin.kubeconfig");
+  });
+
+  it("rejects k8sHostIsNode without a NodePort gateway, naming both keys", async () => {
+    await assert.rejects(
+      runCloudProgram({ ...k8sConfig(), k8sHostIsNode: "true" }, { stack: "k8s" }),
+      /proving-ground:k8sHostIsNode is true, so proving-ground:k8sGatewayServiceType must be NodePort/,
+    );
+  });
+
   it("rejects bad kubernetes settings with messages naming the keys", async () => {
     await assert.rejects(
       runCloudProgram(
@@ -312,7 +347,7 @@ describe("kubernetes target under mocks: variations", function () {
           k8sNamespace: "Bad_NS",
           k8sJetstreamStorage: "lots",
           k8sHpaMaxReplicas: "1",
-          k8sGatewayServiceType: "NodePort",
+          k8sGatewayServiceType: "ExternalName",
         },
         { stack: "k8s" },
       ),

@@ -36,6 +36,7 @@ export class CloudMocks extends RecordingMocks {
   readonly providerOf = new Map<Recorded, string | undefined>();
   private subnetZones = new Map<string, string>();
   private ip = 10;
+  private serviceIp = 0;
 
   override call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const f = CALLS[args.token];
@@ -83,7 +84,21 @@ export class CloudMocks extends RecordingMocks {
     if (args.type.startsWith("kubernetes:")) {
       // The provider fills in server-side fields; names are always given explicitly by the stack.
       state.metadata = { ...(state.metadata ?? {}), uid: `${args.name}-uid` };
-      if (args.type === "kubernetes:core/v1:Service") state.status = { loadBalancer: {} };
+      if (args.type === "kubernetes:core/v1:Service") {
+        state.status = { loadBalancer: {} };
+        // The API server allocates a ClusterIP (not for a headless Service) and, for NodePort, a node port.
+        const spec = inputs.spec ?? {};
+        if (spec.clusterIP !== "None") {
+          const n = ++this.serviceIp;
+          state.spec = {
+            ...spec,
+            clusterIP: `10.96.0.${n}`,
+            ports: (spec.ports ?? []).map((p: object, i: number) =>
+              spec.type === "NodePort" ? { ...p, nodePort: 30000 + n * 10 + i } : p,
+            ),
+          };
+        }
+      }
     }
     return { id, state };
   }
