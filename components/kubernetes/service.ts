@@ -64,16 +64,16 @@ export function serviceDeployment(
                 ...containerBase(spec),
                 env: containerEnv(spec, a.secretName),
                 livenessProbe: { httpGet: probes.live, periodSeconds: 10, failureThreshold: 3 },
-                // /ready includes a 1 s JetStream round trip. It must fail for 30 s before the Service
-                // stops routing here: every replica shares that dependency, and a brief stall (a NATS pod
-                // replaced, its leaders re-elected) would otherwise take all of them out at once, so that
-                // clients got "connection refused" instead of the service's own 503 and Retry-After
-                // (seen on kube-local: an E2E check refused right after a NATS restart).
+                // /ready includes a 1 s JetStream round trip, which every replica shares. A new pod gets
+                // traffic only once it passes (a pod starts unready), but a serving one leaves the Service
+                // only after 2 minutes of failures: a NATS cluster re-forming after a restart kept /ready
+                // at 503 for over 30 s on kube-local, which took every gateway out at once, so clients got
+                // "connection refused" instead of the gateway's own 503 and Retry-After.
                 readinessProbe: {
                   httpGet: probes.ready,
                   periodSeconds: 5,
                   timeoutSeconds: 3,
-                  failureThreshold: 6,
+                  failureThreshold: 24,
                 },
               },
             ],
